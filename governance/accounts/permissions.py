@@ -1,0 +1,105 @@
+"""The one permission mechanism: roles and token scopes grant named permissions.
+
+Every API view names ``required_permission`` (or a per-method dict) and every web view does the
+same through ``PermissionRequiredMixin``; selectors scope querysets with ``has_perm``. A view that
+names nothing is closed.
+"""
+
+from typing import Any
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from rest_framework.permissions import BasePermission
+
+from governance.accounts.models import Role
+
+
+class Perm:
+    DASHBOARD_VIEW = "dashboard.view"
+    INVENTORY_VIEW = "inventory.view"
+    INVENTORY_MANAGE = "inventory.manage"
+    CONTROLS_VIEW = "controls.view"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    TOKENS_MANAGE = "tokens.manage"
+    ACCOUNT_VIEW = "account.view"
+
+
+_READ = {Perm.DASHBOARD_VIEW, Perm.INVENTORY_VIEW, Perm.CONTROLS_VIEW, Perm.ACCOUNT_VIEW}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.VIEWER: frozenset(_READ),
+    Role.REQUESTER: frozenset(_READ | {Perm.INVENTORY_MANAGE}),
+    Role.APPROVER: frozenset(_READ),
+    Role.INCIDENT_COMMANDER: frozenset(_READ),
+    Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+    Role.ADMIN: frozenset(
+        _READ | {Perm.INVENTORY_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.TOKENS_MANAGE}
+    ),
+}
+
+# What a machine token may be granted. Managing tokens is for people only.
+TOKEN_SCOPES: dict[str, str] = {
+    Perm.INVENTORY_VIEW: "Read AI systems",
+    Perm.INVENTORY_MANAGE: "Register and change AI systems",
+    Perm.CONTROLS_VIEW: "Read the control catalog",
+    Perm.AUDIT_VIEW: "Read audit events",
+    Perm.AUDIT_EXPORT: "Export the audit log",
+    Perm.ACCOUNT_VIEW: "Read its own identity (whoami)",
+}
+
+
+def has_perm(principal: Any, perm: str) -> bool:
+    """Whether a user (by role) or a machine (by token scope) holds ``perm``."""
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return False
+    token = getattr(principal, "token", None)
+    if token is not None:
+        return perm in token.scopes
+    if not principal.is_active:
+        return False
+    return perm in ROLE_PERMISSIONS.get(principal.role, frozenset())
+
+
+def required_permission_for(view: Any, method: str) -> str | None:
+    required = getattr(view, "required_permission", None)
+    if isinstance(required, dict):
+        return required.get(method.upper())
+    return required
+
+
+class HasPermission(BasePermission):
+    """DRF permission class: the view's required permission, for the request's method."""
+
+    message = "Your role or token scope does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        perm = required_permission_for(view, request.method)
+        if perm is None:
+            return False
+        return has_perm(request.user, perm)
+
+
+class PublicApi(BasePermission):
+    """For the few API endpoints that anyone may call (schema, docs, health)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return True
+
+
+class PermissionRequiredMixin(AccessMixin):
+    """Web views: anonymous users go to the login page; signed-in users without it get 403."""
+
+    required_permission: str | dict[str, str] | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.required_permission is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} must set required_permission.")
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        perm = required_permission_for(self, request.method)
+        if perm is None or not has_perm(request.user, perm):
+            self.raise_exception = True
+            return self.handle_no_permission()
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,103 @@
+"""Sign-in, sign-out, and API token management (admins)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from governance.accounts.forms import ApiTokenCreateForm, ReasonForm
+from governance.accounts.models import User
+from governance.accounts.permissions import TOKEN_SCOPES, Perm, PermissionRequiredMixin
+from governance.accounts.selectors import api_token_get, api_token_list
+from governance.accounts.services import api_token_create, api_token_revoke, login_record
+from governance.core.actor import Actor
+from governance.core.errors import Conflict
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    public = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        login_record(
+            actor=Actor.from_request(self.request),
+            user=form.get_user(),
+            username="",
+            succeeded=True,
+        )
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        username = form.data.get("username", "")
+        user = User.objects.filter(username=username).first()
+        login_record(
+            actor=Actor.from_request(self.request), user=user, username=username, succeeded=False
+        )
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    public = True
+
+
+class ApiTokenListView(PermissionRequiredMixin, View):
+    required_permission = Perm.TOKENS_MANAGE
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(request, ApiTokenCreateForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiTokenCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                token, secret = api_token_create(
+                    actor=Actor.from_request(request), **form.cleaned_data
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                # The secret exists only in this response; it is never stored or shown again.
+                return render(
+                    request, "accounts/token_created.html", {"token": token, "secret": secret}
+                )
+        return self._render(request, form, status=400)
+
+    def _render(
+        self, request: HttpRequest, form: ApiTokenCreateForm, status: int = 200
+    ) -> HttpResponse:
+        context = {
+            "tokens": api_token_list(principal=request.user),
+            "form": form,
+            "revoke_form": ReasonForm(),
+            "scope_labels": TOKEN_SCOPES,
+        }
+        return render(request, "accounts/token_list.html", context, status=status)
+
+
+class ApiTokenRevokeView(PermissionRequiredMixin, View):
+    required_permission = {"POST": Perm.TOKENS_MANAGE}
+
+    def post(self, request: HttpRequest, public_id: Any) -> HttpResponse:
+        token = api_token_get(principal=request.user, public_id=public_id)
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Token {token.name} was not revoked: a reason is required.")
+            return redirect("accounts:token-list")
+        try:
+            api_token_revoke(
+                actor=Actor.from_request(request), token=token, reason=form.cleaned_data["reason"]
+            )
+        except Conflict as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"Token {token.name} revoked. Machines using it are now refused."
+            )
+        return redirect("accounts:token-list")

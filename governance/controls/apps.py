@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ControlsConfig(AppConfig):
+    name = "governance.controls"
+    label = "controls"

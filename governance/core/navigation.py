@@ -1,0 +1,22 @@
+"""The sections of the web UI, shown to those whose role allows each one."""
+
+from dataclasses import dataclass
+
+from governance.accounts.permissions import Perm
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url_name: str
+    permission: str
+    active_prefix: str
+
+
+SECTIONS = (
+    Section("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW, "/dashboard"),
+    Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
+    Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
+    Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
+    Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
+)

@@ -1,0 +1,31 @@
+"""The dashboard's counts, each visible only to roles that may see the section."""
+
+from typing import Any
+
+from governance.accounts.models import ApiToken
+from governance.accounts.permissions import Perm, has_perm
+from governance.audit.models import AuditEvent
+from governance.audit.selectors import audit_chain_head, audit_last_verification
+from governance.controls.models import Subcategory
+from governance.inventory.models import AISystem, RiskTier
+
+
+def dashboard_summary(*, principal: Any) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    if has_perm(principal, Perm.INVENTORY_VIEW):
+        systems = AISystem.objects.all()
+        summary["systems"] = systems.count()
+        summary["high_risk_systems"] = systems.filter(
+            risk_tier__in=[RiskTier.HIGH, RiskTier.CRITICAL]
+        ).count()
+        summary["genai_systems"] = systems.filter(is_genai=True).count()
+    if has_perm(principal, Perm.CONTROLS_VIEW):
+        summary["subcategories"] = Subcategory.objects.count()
+    if has_perm(principal, Perm.AUDIT_VIEW):
+        head = audit_chain_head()
+        summary["audit_events"] = head.sequence if head else 0
+        summary["audit_last_verification"] = audit_last_verification()
+        summary["recent_events"] = list(AuditEvent.objects.order_by("-sequence")[:8])
+    if has_perm(principal, Perm.TOKENS_MANAGE):
+        summary["active_tokens"] = ApiToken.objects.filter(revoked_at__isnull=True).count()
+    return summary

@@ -1,0 +1,11 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from governance.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="core:dashboard"), name="home"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("healthz", views.healthz, name="healthz"),
+]

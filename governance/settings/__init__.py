@@ -1,0 +1,1 @@
+"""Settings, split by integration; every switch is an environment variable (see env.py)."""

@@ -1,0 +1,32 @@
+"""URL map: web pages per app, the API under /api/v1/, OpenAPI at /api/schema/ and /api/docs/."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from governance.accounts import urls as accounts_urls
+from governance.audit import urls as audit_urls
+from governance.controls import urls as controls_urls
+from governance.core import urls as core_urls
+from governance.inventory import urls as inventory_urls
+
+api_v1 = [
+    *accounts_urls.api_urlpatterns,
+    *audit_urls.api_urlpatterns,
+    *inventory_urls.api_urlpatterns,
+]
+
+urlpatterns = [
+    path("", include(core_urls)),
+    path("", include(accounts_urls)),
+    path("", include(audit_urls)),
+    path("", include(inventory_urls)),
+    path("", include(controls_urls)),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "governance.core.error_pages.bad_request"
+handler403 = "governance.core.error_pages.permission_denied"
+handler404 = "governance.core.error_pages.page_not_found"
+handler500 = "governance.core.error_pages.server_error"
