@@ -21,6 +21,7 @@ from governance.core.errors import Conflict
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    http_method_names = ["get", "post", "head", "options"]
     public = True
 
     def form_valid(self, form: Any) -> HttpResponse:

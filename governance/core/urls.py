@@ -5,7 +5,11 @@ from governance.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="core:dashboard"), name="home"),
+    path(
+        "",
+        RedirectView.as_view(pattern_name="core:dashboard", http_method_names=["get", "head"]),
+        name="home",
+    ),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,0 +1,138 @@
+"""Walk every URL with every role, anonymous, and machine tokens; fail on any unexpected allow.
+
+URLs are discovered from the resolver, so a new URL fails this test until it is classified in
+EXPECTED: nobody can add an endpoint and forget to decide who may use it.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import SlugConverter, UUIDConverter
+from rest_framework.test import APIClient
+
+from governance.accounts.models import Role
+from governance.accounts.permissions import TOKEN_SCOPES, Perm
+from governance.core.actor import Actor
+from governance.inventory.services import ai_system_create
+
+pytestmark = pytest.mark.django_db
+
+ANON = "anonymous"
+TOKENS = {f"token:{scope}" for scope in TOKEN_SCOPES}
+EVERYONE = {ANON, *Role.values, *TOKENS}
+SIGNED_IN = set(Role.values)
+ADMIN, AUDITOR, REQUESTER = Role.ADMIN.value, Role.AUDITOR.value, Role.REQUESTER.value
+
+# (url name, method) -> who may pass. Token principals are "token:<scope>".
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("core:home", "GET"): EVERYONE,  # a redirect to the dashboard
+    ("core:healthz", "GET"): EVERYONE,
+    ("core:dashboard", "GET"): SIGNED_IN,
+    ("accounts:login", "GET"): EVERYONE,
+    ("accounts:login", "POST"): EVERYONE,
+    ("accounts:logout", "POST"): EVERYONE,
+    ("accounts:token-list", "GET"): {ADMIN},
+    ("accounts:token-list", "POST"): {ADMIN},
+    ("accounts:token-revoke", "POST"): {ADMIN},
+    ("audit:explorer", "GET"): {ADMIN, AUDITOR},
+    ("inventory:system-list", "GET"): SIGNED_IN,
+    ("inventory:system-create", "GET"): {ADMIN, REQUESTER},
+    ("inventory:system-create", "POST"): {ADMIN, REQUESTER},
+    ("inventory:system-detail", "GET"): SIGNED_IN,
+    ("controls:catalog", "GET"): SIGNED_IN,
+    ("api:me", "GET"): SIGNED_IN | {f"token:{Perm.ACCOUNT_VIEW}"},
+    ("api:audit-events", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_VIEW}"},
+    ("api:audit-export", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_EXPORT}"},
+    ("api:systems", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:systems", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:system-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api-schema", "GET"): EVERYONE,
+    ("api-docs", "GET"): EVERYONE,
+}
+
+
+def walk(patterns: list, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, ns)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", entry
+
+
+def methods_of(pattern: URLPattern) -> list[str]:
+    view = pattern.callback
+    cls = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    if cls is None:
+        return ["GET"]
+    allowed = getattr(view, "view_initkwargs", {}).get("http_method_names", cls.http_method_names)
+    return [
+        m.upper()
+        for m in ("get", "post", "put", "patch", "delete")
+        if m in allowed and hasattr(cls, m)
+    ]
+
+
+def discovered() -> list[tuple[str, str, URLPattern]]:
+    return [
+        (name, method, pattern)
+        for name, pattern in walk(get_resolver().url_patterns)
+        for method in methods_of(pattern)
+    ]
+
+
+def test_every_url_is_classified():
+    found = {(name, method) for name, method, _ in discovered()}
+    assert found - set(EXPECTED) == set(), "classify the new URLs in EXPECTED"
+    assert set(EXPECTED) - found == set(), "EXPECTED names URLs that no longer exist"
+
+
+def denied(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.get("Location", "")
+    # Login-required pages send people to the login page with ?next=; logout sends them there
+    # without it, and that is not a denial.
+    return response.status_code == 302 and location.startswith("/login/?next=")
+
+
+@pytest.fixture
+def principals(make_user, make_token, admin_user) -> dict[str, APIClient]:
+    clients: dict[str, APIClient] = {ANON: APIClient()}
+    for role in Role.values:
+        client = APIClient()
+        client.force_login(make_user(role))
+        clients[role] = client
+    for scope in TOKEN_SCOPES:
+        _, secret = make_token([scope])
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        clients[f"token:{scope}"] = client
+    return clients
+
+
+def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_token, admin_user):
+    system = ai_system_create(
+        actor=Actor.system("tests"),
+        slug="matrix-system",
+        name="Matrix",
+        owner=admin_user,
+        risk_tier="low",
+    )
+    token, _ = make_token([Perm.INVENTORY_VIEW], name="matrix-token")
+    values = {SlugConverter: system.slug, UUIDConverter: str(token.public_id)}
+    surprises = []
+    # Signing out ends the session the other requests use, so it goes last.
+    for name, method, pattern in sorted(discovered(), key=lambda d: d[0] == "accounts:logout"):
+        kwargs = {arg: values[type(conv)] for arg, conv in pattern.pattern.converters.items()}
+        path = reverse(name, kwargs=kwargs)
+        for principal, client in principals.items():
+            response = client.generic(method, path, data="{}", content_type="application/json")
+            allowed = not denied(response)
+            expected = principal in EXPECTED[(name, method)]
+            if allowed != expected:
+                surprises.append(
+                    f"{principal} {method} {path}: {response.status_code} (expected {'allow' if expected else 'deny'})"
+                )
+    assert surprises == [], "\n".join(surprises)
