@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite: users per role, API clients, services checks."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection
@@ -105,3 +105,65 @@ def make_token(admin_user: User) -> Callable[..., tuple[object, str]]:
 @pytest.fixture
 def system_actor() -> Actor:
     return Actor.system("tests")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """A real Celery worker process on Redis, using the test database. Integration tests only:
+    without REDIS_URL and PostgreSQL this fails loudly rather than skipping."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from governance.celery import app
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
+        pytest.fail("integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL")
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "governance.settings.test",
+        "DATABASE_URL": f"postgres://{auth}@{host}:{port}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    app.control.purge()
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "governance",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"tests-{os.getpid()}@%h",
+        ],
+        cwd=root,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(
+            timeout=0.5, destination=[f"tests-{os.getpid()}@{os.uname().nodename}"]
+        ):
+            if process.poll() is not None:
+                pytest.fail(f"the Celery worker exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                pytest.fail("the Celery worker did not answer a ping within 60 s")
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,5 +1,6 @@
 """The audit log: gap-free, hash-chained, append-only, and every tampering is named."""
 
+import itertools
 import json
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def test_events_are_numbered_without_gaps_and_linked_by_hash():
     events = append(5)
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS_HASH
-    for earlier, later in zip(events, events[1:], strict=False):
+    for earlier, later in itertools.pairwise(events):
         assert later.prev_hash == earlier.hash
     head = AuditChainHead.objects.get()
     assert (head.sequence, head.hash) == (5, events[-1].hash)
@@ -94,9 +95,12 @@ def test_truncate_is_refused_on_postgresql():
         assert connection.vendor == "sqlite"  # SQLite has no TRUNCATE; DELETE covers it
         return
     append(1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE audit_auditevent")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditevent")
     assert AuditEvent.objects.count() == 1
 
 
