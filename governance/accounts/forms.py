@@ -2,6 +2,7 @@
 
 from django import forms
 
+from governance.accounts.models import Role
 from governance.accounts.permissions import TOKEN_SCOPES
 
 
@@ -34,3 +35,7 @@ class ReasonForm(forms.Form):
         if not reason:
             raise forms.ValidationError("A reason is required.")
         return reason
+
+
+class RoleChangeForm(ReasonForm):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -23,6 +23,7 @@ class Perm:
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     TOKENS_MANAGE = "tokens.manage"
+    USERS_MANAGE = "users.manage"
     ACCOUNT_VIEW = "account.view"
 
 
@@ -35,7 +36,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.INCIDENT_COMMANDER: frozenset(_READ),
     Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
     Role.ADMIN: frozenset(
-        _READ | {Perm.INVENTORY_MANAGE, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.TOKENS_MANAGE}
+        _READ
+        | {
+            Perm.INVENTORY_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.AUDIT_EXPORT,
+            Perm.TOKENS_MANAGE,
+            Perm.USERS_MANAGE,
+        }
     ),
 }
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("settings/tokens/", views.ApiTokenListView.as_view(), name="token-list"),
+    path("settings/users/", views.UserListView.as_view(), name="user-list"),
+    path("settings/users/<str:username>/role", views.UserRoleView.as_view(), name="user-role"),
     path(
         "settings/tokens/<uuid:public_id>/revoke",
         views.ApiTokenRevokeView.as_view(),

@@ -9,11 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from governance.accounts.forms import ApiTokenCreateForm, ReasonForm
-from governance.accounts.models import User
+from governance.accounts.forms import ApiTokenCreateForm, ReasonForm, RoleChangeForm
+from governance.accounts.models import Role, User
 from governance.accounts.permissions import TOKEN_SCOPES, Perm, PermissionRequiredMixin
-from governance.accounts.selectors import api_token_get, api_token_list
-from governance.accounts.services import api_token_create, api_token_revoke, login_record
+from governance.accounts.selectors import api_token_get, api_token_list, user_get, user_list
+from governance.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    login_record,
+    user_set_role,
+)
 from governance.core.actor import Actor
 from governance.core.errors import Conflict
 
@@ -102,3 +107,36 @@ class ApiTokenRevokeView(PermissionRequiredMixin, View):
                 request, f"Token {token.name} revoked. Machines using it are now refused."
             )
         return redirect("accounts:token-list")
+
+
+class UserListView(PermissionRequiredMixin, View):
+    required_permission = Perm.USERS_MANAGE
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        context = {"users": user_list(principal=request.user), "roles": Role.choices}
+        return render(request, "accounts/user_list.html", context)
+
+
+class UserRoleView(PermissionRequiredMixin, View):
+    required_permission = {"POST": Perm.USERS_MANAGE}
+
+    def post(self, request: HttpRequest, username: str) -> HttpResponse:
+        user = user_get(principal=request.user, username=username)
+        form = RoleChangeForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request, f"The role of {user.username} was not changed: a reason is required."
+            )
+        elif user == request.user:
+            messages.error(request, "Ask another admin to change your own role.")
+        else:
+            user_set_role(
+                actor=Actor.from_request(request),
+                user=user,
+                role=form.cleaned_data["role"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(
+                request, f"{user.username} is now {Role(form.cleaned_data['role']).label}."
+            )
+        return redirect("accounts:user-list")

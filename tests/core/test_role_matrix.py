@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.urls.converters import SlugConverter, UUIDConverter
+from django.urls.converters import SlugConverter, StringConverter, UUIDConverter
 from rest_framework.test import APIClient
 
 from governance.accounts.models import Role
@@ -35,6 +35,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("accounts:token-list", "GET"): {ADMIN},
     ("accounts:token-list", "POST"): {ADMIN},
     ("accounts:token-revoke", "POST"): {ADMIN},
+    ("accounts:user-list", "GET"): {ADMIN},
+    ("accounts:user-role", "POST"): {ADMIN},
     ("audit:explorer", "GET"): {ADMIN, AUDITOR},
     ("inventory:system-list", "GET"): SIGNED_IN,
     ("inventory:system-create", "GET"): {ADMIN, REQUESTER},
@@ -121,7 +123,11 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         risk_tier="low",
     )
     token, _ = make_token([Perm.INVENTORY_VIEW], name="matrix-token")
-    values = {SlugConverter: system.slug, UUIDConverter: str(token.public_id)}
+    values = {
+        SlugConverter: system.slug,
+        UUIDConverter: str(token.public_id),
+        StringConverter: admin_user.username,
+    }
     surprises = []
     # Signing out ends the session the other requests use, so it goes last.
     for name, method, pattern in sorted(discovered(), key=lambda d: d[0] == "accounts:logout"):
