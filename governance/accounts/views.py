@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.views import View
 
 from governance.accounts.forms import ApiTokenCreateForm, ReasonForm, RoleChangeForm
@@ -70,9 +71,11 @@ class ApiTokenListView(PermissionRequiredMixin, View):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 # The secret exists only in this response; it is never stored or shown again.
-                return render(
+                response = render(
                     request, "accounts/token_created.html", {"token": token, "secret": secret}
                 )
+                patch_cache_control(response, no_store=True, private=True)
+                return response
         return self._render(request, form, status=400)
 
     def _render(

@@ -132,3 +132,22 @@ def test_deactivated_admin_loses_every_permission(make_user):
     assert has_perm(user, Perm.AUDIT_VIEW)
     user.is_active = False
     assert not has_perm(user, Perm.AUDIT_VIEW)
+
+
+def test_token_page_shows_the_secret_once_and_never_caches_it(client_for):
+    admin = client_for(Role.ADMIN)
+    response = admin.post("/settings/tokens/", {"name": "k8s-admission", "scopes": ["audit.view"]})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    token = ApiToken.objects.get(name="k8s-admission")
+    html = response.content.decode()
+    assert token.prefix in html and "gov_" in html
+    listing = admin.get("/settings/tokens/").content.decode()
+    assert "k8s-admission" in listing
+    assert html.split('id="token-secret">')[1].split("<")[0] not in listing
+
+
+def test_token_form_without_scopes_creates_nothing(client_for):
+    response = client_for(Role.ADMIN).post("/settings/tokens/", {"name": "no-scopes"})
+    assert response.status_code == 400
+    assert not ApiToken.objects.exists()
