@@ -82,3 +82,140 @@ class Subcategory(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class GenAIRisk(models.Model):
+    """One of the 12 risks of the NIST AI 600-1 Generative AI Profile."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "GenAI risk"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GenAIAction(models.Model):
+    """A NIST AI 600-1 suggested action (GV-1.1-001 …), applied to generative AI systems."""
+
+    code = models.CharField(max_length=32, unique=True)
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.CASCADE, related_name="genai_actions"
+    )
+    text = models.TextField()
+    risks = models.ManyToManyField(GenAIRisk, related_name="actions")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "GenAI action"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TierRequirement(models.Model):
+    """The applicability profile: which subcategories a system of a risk tier must implement."""
+
+    risk_tier = models.CharField(max_length=16)
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.CASCADE, related_name="tier_requirements"
+    )
+
+    class Meta:
+        ordering = ["risk_tier", "subcategory"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk_tier", "subcategory"], name="controls_tier_req_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk_tier}: {self.subcategory}"
+
+
+class ControlStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    IMPLEMENTED = "implemented", "Implemented"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ControlImplementation(models.Model):
+    """How one AI system meets one subcategory: status, owner, how, and when it was reviewed.
+
+    A missing row means "not started"; rows are created on the first change.
+    """
+
+    system = models.ForeignKey(
+        "inventory.AISystem", on_delete=models.PROTECT, related_name="control_implementations"
+    )
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, related_name="implementations"
+    )
+    status = models.CharField(
+        max_length=16, choices=ControlStatus.choices, default=ControlStatus.NOT_STARTED
+    )
+    owner = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    implementation = models.TextField("how it is implemented", blank=True)
+    justification = models.TextField(blank=True, help_text="Required when not applicable")
+    last_reviewed_at = models.DateField(null=True, blank=True)
+    next_review_at = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system", "subcategory"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "subcategory"], name="controls_impl_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(status="not_applicable") | ~models.Q(justification=""),
+                name="controls_na_needs_justification",
+                violation_error_message="Not applicable needs a justification.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} · {self.subcategory}: {self.status}"
+
+
+class EvidenceKind(models.TextChoices):
+    FILE = "file", "File"
+    URL = "url", "URL"
+    OBJECT = "object", "Object in this product"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    return f"evidence/{instance.sha256[:2]}/{instance.sha256}/{filename}"
+
+
+class Evidence(models.Model):
+    """Proof for a control implementation: an uploaded file (hashed), a URL, or a link to an
+    object here (a policy decision, an approval, an incident)."""
+
+    implementation = models.ForeignKey(
+        ControlImplementation, on_delete=models.PROTECT, related_name="evidence"
+    )
+    kind = models.CharField(max_length=8, choices=EvidenceKind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=evidence_path, blank=True, max_length=400)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=255, blank=True)
+    added_by = models.CharField(max_length=150)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.title

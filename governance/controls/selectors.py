@@ -1,11 +1,23 @@
-"""Reads of the control catalog."""
+"""Reads of the control catalog, control implementations and coverage, scoped by permission."""
 
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
 from governance.accounts.permissions import Perm, has_perm
-from governance.controls.models import ControlCategory, ControlFunction, Subcategory
+from governance.controls.coverage import SystemCoverage, coverage_for
+from governance.controls.models import (
+    ControlCategory,
+    ControlFunction,
+    ControlImplementation,
+    Evidence,
+    GenAIAction,
+    Subcategory,
+    TierRequirement,
+)
+from governance.inventory.models import RISK_ORDER, AISystem
+from governance.inventory.selectors import ai_system_list
 
 
 def catalog_functions(*, principal: Any) -> QuerySet[ControlFunction]:
@@ -23,5 +35,65 @@ def catalog_functions(*, principal: Any) -> QuerySet[ControlFunction]:
     )
 
 
-def subcategory_count() -> int:
-    return Subcategory.objects.count()
+def subcategory_list(*, principal: Any) -> QuerySet[Subcategory]:
+    if not has_perm(principal, Perm.CONTROLS_VIEW):
+        return Subcategory.objects.none()
+    return Subcategory.objects.select_related("category__function").order_by(
+        "category__function__position", "category__position", "position"
+    )
+
+
+def subcategory_get(*, principal: Any, code: str) -> Subcategory:
+    return get_object_or_404(subcategory_list(principal=principal), code=code)
+
+
+def genai_actions_for(*, subcategory: Subcategory) -> QuerySet[GenAIAction]:
+    return subcategory.genai_actions.prefetch_related("risks").order_by("code")
+
+
+def implementation_for(
+    *, system: AISystem, subcategory: Subcategory
+) -> ControlImplementation | None:
+    return (
+        ControlImplementation.objects.select_related("owner")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("-added_at")))
+        .filter(system=system, subcategory=subcategory)
+        .first()
+    )
+
+
+def is_required(*, system: AISystem, subcategory: Subcategory) -> bool:
+    return TierRequirement.objects.filter(
+        risk_tier=system.risk_tier, subcategory=subcategory
+    ).exists()
+
+
+def system_coverage(*, principal: Any, system: AISystem) -> SystemCoverage:
+    if not has_perm(principal, Perm.CONTROLS_VIEW):
+        raise PermissionError("controls.view required")
+    return coverage_for([system])[system.pk]
+
+
+def portfolio_coverage(*, principal: Any) -> list[SystemCoverage]:
+    """Live systems, riskiest first and, within a tier, furthest from compliance first."""
+    if not has_perm(principal, Perm.CONTROLS_VIEW):
+        return []
+    systems = list(ai_system_list(principal=principal))
+    coverage = coverage_for(systems)
+    return sorted(
+        coverage.values(),
+        key=lambda c: (
+            -RISK_ORDER[c.system.risk_tier],
+            c.total.share if c.total.share is not None else 2.0,
+            c.system.name,
+        ),
+    )
+
+
+def applicability_matrix(*, principal: Any) -> dict[str, set[str]]:
+    if not has_perm(principal, Perm.CONTROLS_VIEW):
+        return {}
+    matrix: dict[str, set[str]] = {}
+    for tier, code in TierRequirement.objects.values_list("risk_tier", "subcategory__code"):
+        matrix.setdefault(tier, set()).add(code)
+    return matrix

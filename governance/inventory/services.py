@@ -1,57 +1,103 @@
-"""Writes to the AI system inventory, each audited in the same transaction."""
+"""Writes to the inventory (systems, datasets, model versions), each audited in its transaction."""
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
 
 from governance.accounts.models import User
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
-from governance.inventory.models import AISystem
+from governance.core.errors import Conflict
+from governance.inventory.models import (
+    REQUIRED_METADATA,
+    AISystem,
+    DataCategory,
+    Dataset,
+    Environment,
+    ModelVersion,
+)
 
-EDITABLE_FIELDS = ("name", "description", "owner", "risk_tier", "lifecycle_stage", "is_genai")
+SYSTEM_FIELDS = (
+    "name",
+    "description",
+    "owner",
+    "technical_owner",
+    "oncall_team",
+    "risk_tier",
+    "risk_rationale",
+    "lifecycle_stage",
+    "intended_use",
+    "out_of_scope_uses",
+    "data_categories",
+    "deployment_environments",
+    "is_genai",
+    "tags",
+)
+DATASET_FIELDS = ("name", "source", "owner", "classification", "lineage_uri", "description")
 
 
-def _snapshot(system: AISystem) -> dict[str, Any]:
-    return {
-        "slug": system.slug,
-        "name": system.name,
-        "description": system.description,
-        "owner": system.owner.username,
-        "risk_tier": system.risk_tier,
-        "lifecycle_stage": system.lifecycle_stage,
-        "is_genai": system.is_genai,
-    }
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """A JSON-friendly picture of ``fields`` for before/after in audit events."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, User):
+            value = value.username
+        elif isinstance(value, models.Model):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def _check_choices(system: AISystem) -> None:
+    errors = {}
+    for field, choices in (
+        ("data_categories", DataCategory.values),
+        ("deployment_environments", Environment.values),
+    ):
+        values = getattr(system, field)
+        if not isinstance(values, list) or not all(v in choices for v in values):
+            errors[field] = [f"Choose from: {', '.join(choices)}."]
+    if not isinstance(system.tags, list) or not all(isinstance(t, str) for t in system.tags):
+        errors["tags"] = ["Tags are a list of strings."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _audited_save(
+    *, actor: Actor, obj: models.Model, action: str, fields: Iterable[str], before: Any, reason: str
+) -> None:
+    obj.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        target=Target.of(obj, id_field="slug" if hasattr(obj, "slug") else "pk"),
+        before=before,
+        after=snapshot(obj, fields),
+        reason=reason,
+    )
 
 
 def ai_system_create(
-    *,
-    actor: Actor,
-    slug: str,
-    name: str,
-    owner: User,
-    risk_tier: str,
-    lifecycle_stage: str = "design",
-    description: str = "",
-    is_genai: bool = False,
+    *, actor: Actor, slug: str, name: str, owner: User, risk_tier: str, **fields: Any
 ) -> AISystem:
-    system = AISystem(
-        slug=slug,
-        name=name,
-        owner=owner,
-        risk_tier=risk_tier,
-        lifecycle_stage=lifecycle_stage,
-        description=description,
-        is_genai=is_genai,
-    )
+    unknown = set(fields) - set(SYSTEM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown AI system fields: {', '.join(sorted(unknown))}")
+    system = AISystem(slug=slug, name=name, owner=owner, risk_tier=risk_tier, **fields)
     system.full_clean()
+    _check_choices(system)
     with transaction.atomic():
-        system.save()
-        audit_record(
+        _audited_save(
             actor=actor,
+            obj=system,
             action="inventory.system.created",
-            target=Target.of(system, id_field="slug"),
-            after=_snapshot(system),
+            fields=("slug", *SYSTEM_FIELDS),
+            before=None,
+            reason="",
         )
     return system
 
@@ -59,25 +105,184 @@ def ai_system_create(
 def ai_system_update(
     *, actor: Actor, system: AISystem, reason: str = "", **changes: Any
 ) -> AISystem:
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    unknown = set(changes) - set(SYSTEM_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        system = AISystem.objects.select_for_update().select_related("owner").get(pk=system.pk)
-        before = _snapshot(system)
+        system = AISystem.objects.select_for_update().get(pk=system.pk)
+        if system.archived_at is not None:
+            raise Conflict(f"{system.slug} is archived; it cannot be changed.")
+        before = snapshot(system, ("slug", *SYSTEM_FIELDS))
         for field, value in changes.items():
             setattr(system, field, value)
         system.full_clean()
-        after = _snapshot(system)
-        if after == before:
+        _check_choices(system)
+        if snapshot(system, ("slug", *SYSTEM_FIELDS)) == before:
             return system
-        system.save()
-        audit_record(
+        if (
+            "risk_tier" in changes
+            and changes["risk_tier"] != before["risk_tier"]
+            and not reason.strip()
+        ):
+            raise ValidationError({"reason": ["Changing the risk tier needs a reason."]})
+        _audited_save(
             actor=actor,
+            obj=system,
             action="inventory.system.updated",
-            target=Target.of(system, id_field="slug"),
+            fields=("slug", *SYSTEM_FIELDS),
             before=before,
-            after=after,
             reason=reason,
         )
     return system
+
+
+def ai_system_archive(*, actor: Actor, system: AISystem, reason: str) -> AISystem:
+    if not reason.strip():
+        raise ValidationError({"reason": ["Archiving needs a reason."]})
+    with transaction.atomic():
+        system = AISystem.objects.select_for_update().get(pk=system.pk)
+        if system.archived_at is not None:
+            raise Conflict(f"{system.slug} is already archived.")
+        system.archived_at = timezone.now()
+        system.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="inventory.system.archived",
+            target=Target.of(system, id_field="slug"),
+            before={"archived_at": None},
+            after={"archived_at": system.archived_at},
+            reason=reason,
+        )
+    return system
+
+
+def dataset_create(*, actor: Actor, slug: str, **fields: Any) -> Dataset:
+    dataset = Dataset(slug=slug, **fields)
+    dataset.full_clean()
+    with transaction.atomic():
+        _audited_save(
+            actor=actor,
+            obj=dataset,
+            action="inventory.dataset.created",
+            fields=("slug", *DATASET_FIELDS),
+            before=None,
+            reason="",
+        )
+    return dataset
+
+
+def dataset_update(*, actor: Actor, dataset: Dataset, reason: str = "", **changes: Any) -> Dataset:
+    unknown = set(changes) - set(DATASET_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if dataset.archived_at is not None:
+            raise Conflict(f"{dataset.slug} is archived; it cannot be changed.")
+        before = snapshot(dataset, ("slug", *DATASET_FIELDS))
+        for field, value in changes.items():
+            setattr(dataset, field, value)
+        dataset.full_clean()
+        if snapshot(dataset, ("slug", *DATASET_FIELDS)) == before:
+            return dataset
+        _audited_save(
+            actor=actor,
+            obj=dataset,
+            action="inventory.dataset.updated",
+            fields=("slug", *DATASET_FIELDS),
+            before=before,
+            reason=reason,
+        )
+    return dataset
+
+
+def dataset_archive(*, actor: Actor, dataset: Dataset, reason: str) -> Dataset:
+    if not reason.strip():
+        raise ValidationError({"reason": ["Archiving needs a reason."]})
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if dataset.archived_at is not None:
+            raise Conflict(f"{dataset.slug} is already archived.")
+        dataset.archived_at = timezone.now()
+        dataset.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="inventory.dataset.archived",
+            target=Target.of(dataset, id_field="slug"),
+            before={"archived_at": None},
+            after={"archived_at": dataset.archived_at},
+            reason=reason,
+        )
+    return dataset
+
+
+VERSION_FIELDS = (
+    "version",
+    "framework",
+    "framework_version",
+    "artifact_uri",
+    "artifact_format",
+    "artifact_sha256",
+    "code_commit_sha",
+    "parameters",
+    "evaluation",
+    "inference_signature",
+    "prompt_version",
+    "tool_versions",
+)
+
+
+def _missing_metadata(version: ModelVersion, datasets: list[Dataset]) -> list[str]:
+    present = {
+        "datasets": bool(datasets),
+        "code_commit_sha": bool(version.code_commit_sha),
+        "parameters": bool(version.parameters),
+        "evaluation": bool(version.evaluation),
+    }
+    return [REQUIRED_METADATA[key] for key, ok in present.items() if not ok]
+
+
+def _check_evaluation(evaluation: Any) -> None:
+    if not isinstance(evaluation, list):
+        raise ValidationError({"evaluation": ["A list of {metric, value, threshold, dataset}."]})
+    for index, item in enumerate(evaluation):
+        if not isinstance(item, dict) or not isinstance(item.get("metric"), str):
+            raise ValidationError({"evaluation": [f"Item {index} needs a metric name."]})
+        for key in ("value", "threshold"):
+            if key in item and item[key] is not None and not isinstance(item[key], int | float):
+                raise ValidationError({"evaluation": [f"Item {index}: {key} must be a number."]})
+
+
+def model_version_register(
+    *, actor: Actor, system: AISystem, datasets: Iterable[Dataset] = (), **fields: Any
+) -> ModelVersion:
+    """Register a version; one that misses part of the metadata contract is kept, but marked."""
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown model version fields: {', '.join(sorted(unknown))}")
+    if system.archived_at is not None:
+        raise Conflict(f"{system.slug} is archived; register versions on a live system.")
+    datasets = list(datasets)
+    archived = [d.slug for d in datasets if d.archived_at is not None]
+    if archived:
+        raise ValidationError({"datasets": [f"Archived dataset(s): {', '.join(archived)}."]})
+    version = ModelVersion(system=system, registered_by=actor.label, **fields)
+    version.full_clean(exclude=["missing_metadata"])
+    _check_evaluation(version.evaluation)
+    version.missing_metadata = _missing_metadata(version, datasets)
+    with transaction.atomic():
+        version.save()
+        version.datasets.set(datasets)
+        audit_record(
+            actor=actor,
+            action="inventory.version.registered",
+            target=Target(
+                "inventory.modelversion", f"{system.slug}@{version.version}", str(version)
+            ),
+            after={
+                **snapshot(version, VERSION_FIELDS),
+                "datasets": sorted(d.slug for d in datasets),
+                "missing_metadata": version.missing_metadata,
+            },
+        )
+    return version

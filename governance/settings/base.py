@@ -172,6 +172,9 @@ SPECTACULAR_SETTINGS = {
 # Bodies larger than this get 413 problem+json.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# Evidence files larger than this are refused.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 
 # --- I18N, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
