@@ -13,6 +13,7 @@ api_v1 = [
     *accounts_urls.api_urlpatterns,
     *audit_urls.api_urlpatterns,
     *inventory_urls.api_urlpatterns,
+    *controls_urls.api_urlpatterns,
 ]
 
 urlpatterns = [

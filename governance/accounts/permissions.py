@@ -20,6 +20,8 @@ class Perm:
     INVENTORY_VIEW = "inventory.view"
     INVENTORY_MANAGE = "inventory.manage"
     CONTROLS_VIEW = "controls.view"
+    CONTROLS_MANAGE = "controls.manage"
+    CONTROLS_CONFIGURE = "controls.configure"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     TOKENS_MANAGE = "tokens.manage"
@@ -31,14 +33,16 @@ _READ = {Perm.DASHBOARD_VIEW, Perm.INVENTORY_VIEW, Perm.CONTROLS_VIEW, Perm.ACCO
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
-    Role.REQUESTER: frozenset(_READ | {Perm.INVENTORY_MANAGE}),
-    Role.APPROVER: frozenset(_READ),
+    Role.REQUESTER: frozenset(_READ | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
+    Role.APPROVER: frozenset(_READ | {Perm.CONTROLS_MANAGE}),
     Role.INCIDENT_COMMANDER: frozenset(_READ),
     Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
     Role.ADMIN: frozenset(
         _READ
         | {
             Perm.INVENTORY_MANAGE,
+            Perm.CONTROLS_MANAGE,
+            Perm.CONTROLS_CONFIGURE,
             Perm.AUDIT_VIEW,
             Perm.AUDIT_EXPORT,
             Perm.TOKENS_MANAGE,
@@ -50,8 +54,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # What a machine token may be granted. Managing tokens is for people only.
 TOKEN_SCOPES: dict[str, str] = {
     Perm.INVENTORY_VIEW: "Read AI systems",
-    Perm.INVENTORY_MANAGE: "Register and change AI systems",
-    Perm.CONTROLS_VIEW: "Read the control catalog",
+    Perm.INVENTORY_MANAGE: "Register and change AI systems, versions and datasets",
+    Perm.CONTROLS_VIEW: "Read the control catalog, control status and coverage",
+    Perm.CONTROLS_MANAGE: "Change control status and add evidence",
     Perm.AUDIT_VIEW: "Read audit events",
     Perm.AUDIT_EXPORT: "Export the audit log",
     Perm.ACCOUNT_VIEW: "Read its own identity (whoami)",

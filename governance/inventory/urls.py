@@ -10,5 +10,16 @@ urlpatterns = [
 ]
 api_urlpatterns = [
     path("systems/", api.AISystemListCreateApi.as_view(), name="systems"),
+    path("systems/import", api.AISystemImportApi.as_view(), name="systems-import"),
     path("systems/<slug:slug>", api.AISystemDetailApi.as_view(), name="system-detail"),
+    path("systems/<slug:slug>/archive", api.AISystemArchiveApi.as_view(), name="system-archive"),
+    path("systems/<slug:slug>/versions", api.ModelVersionListCreateApi.as_view(), name="versions"),
+    path(
+        "systems/<slug:slug>/versions/<str:version>",
+        api.ModelVersionDetailApi.as_view(),
+        name="version-detail",
+    ),
+    path("datasets/", api.DatasetListCreateApi.as_view(), name="datasets"),
+    path("datasets/<slug:slug>", api.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<slug:slug>/archive", api.DatasetArchiveApi.as_view(), name="dataset-archive"),
 ]

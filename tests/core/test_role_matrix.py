@@ -13,8 +13,9 @@ from rest_framework.test import APIClient
 
 from governance.accounts.models import Role
 from governance.accounts.permissions import TOKEN_SCOPES, Perm
+from governance.controls.services import catalog_load
 from governance.core.actor import Actor
-from governance.inventory.services import ai_system_create
+from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,7 @@ TOKENS = {f"token:{scope}" for scope in TOKEN_SCOPES}
 EVERYONE = {ANON, *Role.values, *TOKENS}
 SIGNED_IN = set(Role.values)
 ADMIN, AUDITOR, REQUESTER = Role.ADMIN.value, Role.AUDITOR.value, Role.REQUESTER.value
+APPROVER = Role.APPROVER.value
 
 # (url name, method) -> who may pass. Token principals are "token:<scope>".
 EXPECTED: dict[tuple[str, str], set[str]] = {
@@ -49,6 +51,26 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:systems", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:systems", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:system-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:system-detail", "PATCH"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:systems-import", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:system-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:versions", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:versions", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:version-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:datasets", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:datasets", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:dataset-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:dataset-detail", "PATCH"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:dataset-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:subcategories", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:subcategory-detail", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:portfolio-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:system-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:controls", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:controls-export", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:control-detail", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:control-detail", "PATCH"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.CONTROLS_MANAGE}"},
+    ("api:control-evidence", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.CONTROLS_MANAGE}"},
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
 }
@@ -123,6 +145,23 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         risk_tier="low",
     )
     token, _ = make_token([Perm.INVENTORY_VIEW], name="matrix-token")
+    catalog_load(actor=Actor.system("tests"))
+    dataset_create(
+        actor=Actor.system("tests"),
+        slug="matrix-system",
+        name="Data",
+        source="s3://x",
+        owner=admin_user,
+        classification="internal",
+    )
+    model_version_register(
+        actor=Actor.system("tests"),
+        system=system,
+        version="1.0",
+        framework="sklearn",
+        artifact_format="onnx",
+    )
+    by_name = {"version": "1.0", "code": "GOVERN 1.1", "username": admin_user.username}
     values = {
         SlugConverter: system.slug,
         UUIDConverter: str(token.public_id),
@@ -131,7 +170,10 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
     surprises = []
     # Signing out ends the session the other requests use, so it goes last.
     for name, method, pattern in sorted(discovered(), key=lambda d: d[0] == "accounts:logout"):
-        kwargs = {arg: values[type(conv)] for arg, conv in pattern.pattern.converters.items()}
+        kwargs = {
+            arg: by_name.get(arg, values[type(conv)])
+            for arg, conv in pattern.pattern.converters.items()
+        }
         path = reverse(name, kwargs=kwargs)
         for principal, client in principals.items():
             response = client.generic(method, path, data="{}", content_type="application/json")
