@@ -158,10 +158,10 @@ def test_deleted_newest_rows_are_caught_by_the_chain_head():
 def test_failed_audit_append_rolls_back_the_change(admin_user, monkeypatch):
     """The change and its event commit together or not at all."""
 
-    def exploding_create(**kwargs):
+    def failing_hash(*args, **kwargs):
         raise IntegrityError("simulated failure while appending")
 
-    monkeypatch.setattr(AuditEvent.objects, "create", exploding_create)
+    monkeypatch.setattr("governance.audit.services.chain_hash", failing_hash)
     with pytest.raises(IntegrityError):
         ai_system_create(
             actor=Actor.for_user(admin_user),
@@ -171,6 +171,7 @@ def test_failed_audit_append_rolls_back_the_change(admin_user, monkeypatch):
             risk_tier="low",
         )
     assert not AISystem.objects.filter(slug="never-saved").exists()
+    assert not AuditEvent.objects.exists()
     assert AuditChainHead.objects.filter(sequence__gt=0).count() == 0
 
 

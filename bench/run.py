@@ -1,0 +1,51 @@
+"""make bench: benchmarks on PostgreSQL, printed as JSON lines (notes go to stderr).
+
+Each benchmark measures against a baseline taken in the same run, because the machine is shared
+and noisy: ratios travel, absolute numbers less so.
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "governance_bench"
+
+
+def point_at_bench_database() -> None:
+    """Recreate a dedicated database so runs never touch development or test data."""
+    import psycopg
+
+    url = urlparse(
+        os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/governance"
+    )
+    if not url.scheme.startswith("postgres"):
+        sys.exit("make bench needs DATABASE_URL pointing at PostgreSQL")
+    admin_url = urlunparse(url._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    os.environ["DATABASE_URL"] = urlunparse(url._replace(path=f"/{BENCH_DB}"))
+    os.environ.pop("REDIS_URL", None)
+
+
+def main() -> None:
+    point_at_bench_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings.base")
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from bench import audit_append
+
+    audit_append.run()
+
+
+if __name__ == "__main__":
+    main()
