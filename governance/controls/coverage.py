@@ -59,6 +59,10 @@ class ControlRow:
     next_review_at: date | None
     review_overdue: bool
 
+    @property
+    def status_label(self) -> str:
+        return ControlStatus(self.status).label
+
 
 @dataclass
 class SystemCoverage:

@@ -11,6 +11,8 @@ from governance.controls.coverage import SystemCoverage, Tally
 
 CELL_W, CELL_H, GAP, LABEL_W, HEADER_H = 92, 44, 6, 96, 6
 NONE_FILL = "#e5e7eb"
+# NIST's own short forms (as in the AI 600-1 action ids: GV-1.1-001, MP-…, MS-…, MG-…).
+SHORT = {"GOVERN": "GV", "MAP": "MP", "MEASURE": "MS", "MANAGE": "MG"}
 
 
 def share_fill(share: float | None) -> str:
@@ -62,7 +64,7 @@ def coverage_heatmap_svg(
                 f'<rect x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" rx="6" '
                 f'fill="{share_fill(tally.share)}"/>'
                 f'<text x="{x + 8}" y="{y + 18}" font-weight="600" fill="#111827">'
-                f"{escape(function[:4])} {escape(label)}</text>"
+                f"{escape(SHORT.get(function, function))} {escape(label)}</text>"
                 f'<text x="{x + 8}" y="{y + 34}" fill="#111827">'
                 f"{tally.implemented}/{tally.applicable} · {_percent(tally)}</text></g>"
             )

@@ -318,7 +318,9 @@ def control_implementation_update(
         )
         before = _implementation_snapshot(impl)
         for field, value in changes.items():
-            setattr(impl, field, value if value is not None or field == "owner" else "")
+            # Text fields hold "" rather than NULL; dates and the owner may be cleared to None.
+            text_field = field in ("implementation", "justification")
+            setattr(impl, field, "" if value is None and text_field else value)
         if impl.status == ControlStatus.NOT_APPLICABLE and not impl.justification.strip():
             raise ValidationError({"justification": ["Not applicable needs a justification."]})
         if (

@@ -3,7 +3,16 @@ from django.urls import path
 from governance.controls import api, views
 
 app_name = "controls"
-urlpatterns = [path("controls/", views.CatalogView.as_view(), name="catalog")]
+urlpatterns = [
+    path("controls/", views.CatalogView.as_view(), name="catalog"),
+    path("controls/applicability/", views.ApplicabilityView.as_view(), name="applicability"),
+    path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
+    path(
+        "systems/<slug:slug>/controls/<str:code>/",
+        views.ControlDetailView.as_view(),
+        name="control-detail",
+    ),
+]
 api_urlpatterns = [
     path("catalog/subcategories", api.SubcategoryListApi.as_view(), name="subcategories"),
     path(

@@ -1,14 +1,18 @@
 """Demo data for `make run`: a user for each role and a few AI systems, all through services."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from governance.accounts.models import Role, User
 from governance.accounts.services import user_create
+from governance.controls.models import ControlImplementation, ControlStatus, Subcategory
+from governance.controls.services import control_implementation_update, evidence_add
 from governance.core.actor import Actor
-from governance.inventory.models import AISystem
-from governance.inventory.services import ai_system_create
+from governance.inventory.models import AISystem, Dataset
+from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 
 DEMO_USERS = (
     ("admin", Role.ADMIN, "Ada", "Admin"),
@@ -65,6 +69,82 @@ DEMO_SYSTEMS = (
 )
 
 
+DEMO_DATASETS = (
+    (
+        "support-tickets-2025",
+        "Support tickets 2025",
+        "zendesk export, PII redacted",
+        "confidential",
+        "https://lineage.example.com/datasets/support-tickets-2025",
+    ),
+    ("help-centre-articles", "Help centre articles", "cms.example.com", "public", ""),
+    (
+        "loan-applications-2019-2024",
+        "Loan applications 2019-2024",
+        "core banking warehouse",
+        "restricted",
+        "https://lineage.example.com/datasets/loan-applications",
+    ),
+    ("card-transactions-2025q2", "Card transactions 2025 Q2", "payments lake", "restricted", ""),
+)
+
+DEMO_VERSIONS = {
+    "support-copilot": {
+        "version": "3.2.0",
+        "framework": "llm-provider",
+        "artifact_format": "provider-hosted",
+        "code_commit_sha": "9f2c1e7",
+        "parameters": {"model": "gpt-4.1", "temperature": 0.2},
+        "evaluation": [
+            {
+                "metric": "groundedness",
+                "value": 0.93,
+                "threshold": 0.9,
+                "dataset": "support-tickets-2025",
+            }
+        ],
+        "prompt_version": "support-v14",
+        "tool_versions": {"refund_lookup": "2.0"},
+        "datasets": ["support-tickets-2025", "help-centre-articles"],
+    },
+    "credit-risk-scoring": {
+        "version": "7.1.0",
+        "framework": "sklearn",
+        "framework_version": "1.5",
+        "artifact_format": "onnx",
+        "code_commit_sha": "4be01c9d2a",
+        "artifact_sha256": "5f" * 32,
+        "parameters": {"n_estimators": 400, "max_depth": 6},
+        "evaluation": [
+            {
+                "metric": "auc",
+                "value": 0.87,
+                "threshold": 0.85,
+                "dataset": "loan-applications-2019-2024",
+            }
+        ],
+        "datasets": ["loan-applications-2019-2024"],
+    },
+    "fraud-detection": {
+        "version": "0.9.0",
+        "framework": "pytorch",
+        "framework_version": "2.5",
+        "artifact_format": "pickle",
+        "parameters": {"layers": 4},
+        "datasets": ["card-transactions-2025q2"],
+    },
+}
+
+# How far along each demo system is: the share of its required subcategories implemented,
+# so the portfolio shows systems at different distances from the framework.
+DEMO_PROGRESS = {
+    "credit-risk-scoring": 0.75,
+    "support-copilot": 0.4,
+    "fraud-detection": 0.12,
+    "demand-forecast": 0.9,
+}
+
+
 @dataclass
 class DemoSeedResult:
     users_created: list[str]
@@ -92,4 +172,70 @@ def demo_seed(*, actor: Actor, password: str) -> DemoSeedResult:
                 owner = User.objects.get(username=spec["owner"])
                 ai_system_create(actor=actor, **{**spec, "owner": owner})
                 result.systems_created.append(spec["slug"])
+        _seed_datasets_and_versions(actor)
+        _seed_controls(actor)
     return result
+
+
+def _seed_datasets_and_versions(actor: Actor) -> None:
+    owner = User.objects.get(username="requester")
+    for slug, name, source, classification, lineage in DEMO_DATASETS:
+        if not Dataset.objects.filter(slug=slug).exists():
+            dataset_create(
+                actor=actor,
+                slug=slug,
+                name=name,
+                source=source,
+                owner=owner,
+                classification=classification,
+                lineage_uri=lineage,
+            )
+    for system_slug, spec in DEMO_VERSIONS.items():
+        system = AISystem.objects.get(slug=system_slug)
+        if system.versions.exists():
+            continue
+        spec = dict(spec)
+        datasets = list(Dataset.objects.filter(slug__in=spec.pop("datasets")))
+        model_version_register(actor=actor, system=system, datasets=datasets, **spec)
+
+
+def _seed_controls(actor: Actor) -> None:
+    """Mark a share of each system's required subcategories implemented, once."""
+    owner = User.objects.get(username="approver")
+    today = timezone.now().date()
+    for slug, share in DEMO_PROGRESS.items():
+        system = AISystem.objects.get(slug=slug)
+        if ControlImplementation.objects.filter(system=system).exists():
+            continue
+        required = list(
+            Subcategory.objects.filter(tier_requirements__risk_tier=system.risk_tier).order_by(
+                "category__function__position", "category__position", "position"
+            )
+        )
+        done = round(len(required) * share)
+        for index, sub in enumerate(required):
+            if index < done:
+                status, reason = ControlStatus.IMPLEMENTED, "Demo: implemented and reviewed"
+            elif index < done + 3:
+                status, reason = ControlStatus.IN_PROGRESS, "Demo: work started"
+            else:
+                break
+            control_implementation_update(
+                actor=actor,
+                system=system,
+                subcategory=sub,
+                reason=reason,
+                status=status,
+                owner=owner,
+                implementation="Documented in the system's governance wiki.",
+                last_reviewed_at=today - timedelta(days=30 + index),
+                next_review_at=today + timedelta(days=335 - index * 7),
+            )
+            if index % 5 == 0 and status == ControlStatus.IMPLEMENTED:
+                evidence_add(
+                    actor=actor,
+                    system=system,
+                    subcategory=sub,
+                    title=f"{sub.code} review record",
+                    url=f"https://wiki.example.com/ai/{slug}/{sub.code.replace(' ', '-')}",
+                )

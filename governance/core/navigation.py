@@ -15,6 +15,7 @@ class Section:
 
 SECTIONS = (
     Section("Dashboard", "core:dashboard", Perm.DASHBOARD_VIEW, "/dashboard"),
+    Section("Portfolio", "controls:portfolio", Perm.CONTROLS_VIEW, "/portfolio"),
     Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),

@@ -3,7 +3,7 @@
 from django import forms
 
 from governance.accounts.models import User
-from governance.inventory.models import AISystem
+from governance.inventory.models import AISystem, DataCategory, Environment
 
 
 class AISystemForm(forms.ModelForm):
@@ -22,4 +22,16 @@ class AISystemForm(forms.ModelForm):
             "lifecycle_stage",
             "is_genai",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "risk_rationale": forms.Textarea(attrs={"rows": 2}),
+            "intended_use": forms.Textarea(attrs={"rows": 2}),
+            "out_of_scope_uses": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    data_categories = forms.MultipleChoiceField(
+        choices=DataCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    deployment_environments = forms.MultipleChoiceField(
+        choices=Environment.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )

@@ -1,18 +1,28 @@
-"""AI system pages: list, detail, register."""
+"""AI system pages: the list with coverage, the system page, the registration form."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
 
+from governance.accounts.models import User
 from governance.accounts.permissions import Perm, PermissionRequiredMixin, has_perm
 from governance.audit.models import AuditEvent
+from governance.controls.coverage import catalog_layout, coverage_for
+from governance.controls.heatmap import coverage_heatmap_svg, share_fill
 from governance.core.actor import Actor
 from governance.inventory.forms import AISystemForm
-from governance.inventory.models import LifecycleStage, RiskTier
-from governance.inventory.selectors import ai_system_list
+from governance.inventory.models import DataCategory, Environment, LifecycleStage, RiskTier
+from governance.inventory.selectors import (
+    ai_system_get,
+    ai_system_list,
+    datasets_of_system,
+    model_version_list,
+)
 from governance.inventory.services import ai_system_create
+
+COVERAGE_BANDS = {"low": (0.0, 0.4), "partial": (0.4, 0.8), "good": (0.8, 1.01)}
 
 
 class AISystemListView(PermissionRequiredMixin, View):
@@ -20,16 +30,39 @@ class AISystemListView(PermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         systems = ai_system_list(principal=request.user)
-        tier, stage = request.GET.get("risk_tier", ""), request.GET.get("lifecycle_stage", "")
-        if tier:
-            systems = systems.filter(risk_tier=tier)
-        if stage:
-            systems = systems.filter(lifecycle_stage=stage)
+        selected = {
+            k: request.GET.get(k, "") for k in ("risk_tier", "lifecycle_stage", "owner", "coverage")
+        }
+        if selected["risk_tier"]:
+            systems = systems.filter(risk_tier=selected["risk_tier"])
+        if selected["lifecycle_stage"]:
+            systems = systems.filter(lifecycle_stage=selected["lifecycle_stage"])
+        if selected["owner"]:
+            systems = systems.filter(owner__username=selected["owner"])
+        systems = list(systems)
+        coverage = coverage_for(systems) if has_perm(request.user, Perm.CONTROLS_VIEW) else {}
+        rows = []
+        for system in systems:
+            share = coverage[system.pk].total.share if system.pk in coverage else None
+            band = COVERAGE_BANDS.get(selected["coverage"])
+            if band and (share is None or not band[0] <= share < band[1]):
+                continue
+            rows.append(
+                {
+                    "system": system,
+                    "share": share,
+                    "fill": share_fill(share),
+                    "gaps": len(coverage[system.pk].gaps) if system.pk in coverage else None,
+                }
+            )
         context = {
-            "systems": systems,
+            "rows": rows,
             "risk_tiers": RiskTier.choices,
             "stages": LifecycleStage.choices,
-            "selected": {"risk_tier": tier, "lifecycle_stage": stage},
+            "owners": User.objects.filter(owned_systems__isnull=False)
+            .distinct()
+            .order_by("username"),
+            "selected": selected,
             "can_register": has_perm(request.user, Perm.INVENTORY_MANAGE),
         }
         template = (
@@ -42,15 +75,24 @@ class AISystemDetailView(PermissionRequiredMixin, View):
     required_permission = Perm.INVENTORY_VIEW
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        system = get_object_or_404(ai_system_list(principal=request.user), slug=slug)
-        history = None
+        system = ai_system_get(principal=request.user, slug=slug)
+        context = {
+            "system": system,
+            "versions": model_version_list(principal=request.user, system=system),
+            "datasets": datasets_of_system(system=system),
+            "data_categories": [DataCategory(c).label for c in system.data_categories],
+            "environments": [Environment(e).label for e in system.deployment_environments],
+        }
+        if has_perm(request.user, Perm.CONTROLS_VIEW):
+            coverage = coverage_for([system])[system.pk]
+            context["coverage"] = coverage
+            context["heatmap"] = coverage_heatmap_svg(coverage, catalog_layout())
+            context["coverage_fill"] = share_fill(coverage.total.share)
         if has_perm(request.user, Perm.AUDIT_VIEW):
-            history = AuditEvent.objects.filter(
+            context["history"] = AuditEvent.objects.filter(
                 target_type="inventory.aisystem", target_id=system.slug
-            ).order_by("-sequence")[:20]
-        return render(
-            request, "inventory/system_detail.html", {"system": system, "history": history}
-        )
+            ).order_by("-sequence")[:10]
+        return render(request, "inventory/system_detail.html", context)
 
 
 class AISystemCreateView(PermissionRequiredMixin, View):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from governance.controls.models import GenAIAction, Subcategory
 from governance.controls.services import NIST_AI_RMF, catalog_load
 from governance.core.actor import Actor
 
@@ -17,7 +18,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         framework, result = catalog_load(actor=Actor.system("load_catalog"), path=options["file"])
+        subcategories = Subcategory.objects.filter(category__function__framework=framework)
         self.stdout.write(
-            f"{framework}: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged"
+            f"{framework}: {subcategories.count()} subcategories, "
+            f"{GenAIAction.objects.count()} GenAI profile actions "
+            f"({result.created} rows created, {result.updated} updated, "
+            f"{result.unchanged} unchanged)"
         )
