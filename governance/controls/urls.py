@@ -12,6 +12,11 @@ urlpatterns = [
         views.ControlDetailView.as_view(),
         name="control-detail",
     ),
+    path(
+        "systems/<slug:slug>/controls/<str:code>/evidence/<int:evidence_id>",
+        views.EvidenceDownloadView.as_view(),
+        name="evidence-download",
+    ),
 ]
 api_urlpatterns = [
     path("catalog/subcategories", api.SubcategoryListApi.as_view(), name="subcategories"),

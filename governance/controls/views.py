@@ -2,8 +2,8 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
@@ -12,7 +12,7 @@ from governance.audit.models import AuditEvent
 from governance.controls.coverage import catalog_layout
 from governance.controls.forms import ControlUpdateForm, EvidenceForm
 from governance.controls.heatmap import share_fill
-from governance.controls.models import ControlStatus
+from governance.controls.models import ControlStatus, Evidence
 from governance.controls.selectors import (
     applicability_matrix,
     catalog_functions,
@@ -201,3 +201,27 @@ class ApplicabilityView(PermissionRequiredMixin, View):
             "can_configure": has_perm(request.user, Perm.CONTROLS_CONFIGURE),
         }
         return render(request, "controls/applicability.html", context, status=status)
+
+
+class EvidenceDownloadView(PermissionRequiredMixin, View):
+    """An evidence file as it was uploaded; its SHA-256 travels in a header to check against."""
+
+    required_permission = Perm.CONTROLS_VIEW
+
+    def get(self, request: HttpRequest, slug: str, code: str, evidence_id: int) -> HttpResponse:
+        system = ai_system_get(principal=request.user, slug=slug)
+        sub = subcategory_get(principal=request.user, code=code)
+        evidence = get_object_or_404(
+            Evidence.objects.exclude(file=""),
+            pk=evidence_id,
+            implementation__system=system,
+            implementation__subcategory=sub,
+        )
+        response = FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.file.name.rsplit("/", 1)[-1],
+            content_type=evidence.content_type or "application/octet-stream",
+        )
+        response["X-Content-SHA256"] = evidence.sha256
+        return response

@@ -67,7 +67,12 @@ def test_evidence_upload_through_the_form(client_for, system):
     upload = SimpleUploadedFile("dpia.pdf", b"%PDF-1.4 dpia", content_type="application/pdf")
     response = client.post(URL, {"form": "evidence", "title": "DPIA", "file": upload})
     assert response.status_code == 302
-    assert Evidence.objects.get().title == "DPIA"
+    evidence = Evidence.objects.get()
+    assert evidence.title == "DPIA"
+    download = client_for(Role.AUDITOR).get(f"{URL}evidence/{evidence.pk}")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 dpia"
+    assert download["X-Content-SHA256"] == evidence.sha256
     bad = SimpleUploadedFile("script.sh", b"#!/bin/sh", content_type="text/x-sh")
     response = client.post(URL, {"form": "evidence", "title": "Script", "file": bad})
     assert response.status_code == 400

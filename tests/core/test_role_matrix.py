@@ -7,13 +7,15 @@ EXPECTED: nobody can add an endpoint and forget to decide who may use it.
 from collections.abc import Iterator
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import SlugConverter, StringConverter, UUIDConverter
 from rest_framework.test import APIClient
 
 from governance.accounts.models import Role
 from governance.accounts.permissions import TOKEN_SCOPES, Perm
-from governance.controls.services import catalog_load
+from governance.controls.models import Subcategory
+from governance.controls.services import catalog_load, evidence_add
 from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 
@@ -50,6 +52,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("controls:applicability", "POST"): {ADMIN},
     ("controls:control-detail", "GET"): SIGNED_IN,
     ("controls:control-detail", "POST"): {ADMIN, REQUESTER, APPROVER},
+    ("controls:evidence-download", "GET"): SIGNED_IN,
     ("api:me", "GET"): SIGNED_IN | {f"token:{Perm.ACCOUNT_VIEW}"},
     ("api:audit-events", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_VIEW}"},
     ("api:audit-export", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_EXPORT}"},
@@ -166,7 +169,19 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         framework="sklearn",
         artifact_format="onnx",
     )
-    by_name = {"version": "1.0", "code": "GOVERN 1.1", "username": admin_user.username}
+    evidence = evidence_add(
+        actor=Actor.system("tests"),
+        system=system,
+        subcategory=Subcategory.objects.get(code="GOVERN 1.1"),
+        title="Register",
+        upload=SimpleUploadedFile("register.txt", b"register"),
+    )
+    by_name = {
+        "version": "1.0",
+        "code": "GOVERN 1.1",
+        "username": admin_user.username,
+        "evidence_id": evidence.pk,
+    }
     values = {
         SlugConverter: system.slug,
         UUIDConverter: str(token.public_id),
@@ -176,7 +191,7 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
     # Signing out ends the session the other requests use, so it goes last.
     for name, method, pattern in sorted(discovered(), key=lambda d: d[0] == "accounts:logout"):
         kwargs = {
-            arg: by_name.get(arg, values[type(conv)])
+            arg: by_name[arg] if arg in by_name else values[type(conv)]
             for arg, conv in pattern.pattern.converters.items()
         }
         path = reverse(name, kwargs=kwargs)

@@ -219,3 +219,20 @@ def test_csv_missing_columns(requester):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "owner,risk_tier"
+
+
+def test_import_command_dry_run_then_import(tmp_path, make_user, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    make_user(Role.REQUESTER, username="owner")
+    path = tmp_path / "systems.csv"
+    path.write_text(CSV_OK)
+    call_command("import_systems", str(path), "--dry-run")
+    assert "would import 2" in capsys.readouterr().out
+    assert not AISystem.objects.exists()
+    call_command("import_systems", str(path))
+    assert AISystem.objects.count() == 2
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_systems", str(path))
+    assert "already exists" in capsys.readouterr().err
