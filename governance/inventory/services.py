@@ -102,58 +102,77 @@ def ai_system_create(
     return system
 
 
+def _update(
+    *,
+    actor: Actor,
+    obj: AISystem | Dataset,
+    editable: tuple[str, ...],
+    changes: dict[str, Any],
+    reason: str,
+    action: str,
+) -> Any:
+    """Apply ``changes`` under a row lock; audit before/after when anything changed."""
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    fields = ("slug", *editable)
+    with transaction.atomic():
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        if obj.archived_at is not None:
+            raise Conflict(f"{obj.slug} is archived; it cannot be changed.")
+        before = snapshot(obj, fields)
+        for field, value in changes.items():
+            setattr(obj, field, value)
+        obj.full_clean()
+        if isinstance(obj, AISystem):
+            _check_choices(obj)
+            tier_changed = before["risk_tier"] != obj.risk_tier
+            if tier_changed and not reason.strip():
+                raise ValidationError({"reason": ["Changing the risk tier needs a reason."]})
+        if snapshot(obj, fields) == before:
+            return obj
+        _audited_save(
+            actor=actor, obj=obj, action=action, fields=fields, before=before, reason=reason
+        )
+    return obj
+
+
 def ai_system_update(
     *, actor: Actor, system: AISystem, reason: str = "", **changes: Any
 ) -> AISystem:
-    unknown = set(changes) - set(SYSTEM_FIELDS)
-    if unknown:
-        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        system = AISystem.objects.select_for_update().get(pk=system.pk)
-        if system.archived_at is not None:
-            raise Conflict(f"{system.slug} is archived; it cannot be changed.")
-        before = snapshot(system, ("slug", *SYSTEM_FIELDS))
-        for field, value in changes.items():
-            setattr(system, field, value)
-        system.full_clean()
-        _check_choices(system)
-        if snapshot(system, ("slug", *SYSTEM_FIELDS)) == before:
-            return system
-        if (
-            "risk_tier" in changes
-            and changes["risk_tier"] != before["risk_tier"]
-            and not reason.strip()
-        ):
-            raise ValidationError({"reason": ["Changing the risk tier needs a reason."]})
-        _audited_save(
-            actor=actor,
-            obj=system,
-            action="inventory.system.updated",
-            fields=("slug", *SYSTEM_FIELDS),
-            before=before,
-            reason=reason,
-        )
-    return system
+    return _update(
+        actor=actor,
+        obj=system,
+        editable=SYSTEM_FIELDS,
+        changes=changes,
+        reason=reason,
+        action="inventory.system.updated",
+    )
 
 
-def ai_system_archive(*, actor: Actor, system: AISystem, reason: str) -> AISystem:
+def _archive(*, actor: Actor, obj: AISystem | Dataset, action: str, reason: str) -> Any:
+    """Archive keeps the row and its history; it leaves lists and refuses further changes."""
     if not reason.strip():
         raise ValidationError({"reason": ["Archiving needs a reason."]})
     with transaction.atomic():
-        system = AISystem.objects.select_for_update().get(pk=system.pk)
-        if system.archived_at is not None:
-            raise Conflict(f"{system.slug} is already archived.")
-        system.archived_at = timezone.now()
-        system.save(update_fields=["archived_at", "updated_at"])
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        if obj.archived_at is not None:
+            raise Conflict(f"{obj.slug} is already archived.")
+        obj.archived_at = timezone.now()
+        obj.save(update_fields=["archived_at", "updated_at"])
         audit_record(
             actor=actor,
-            action="inventory.system.archived",
-            target=Target.of(system, id_field="slug"),
+            action=action,
+            target=Target.of(obj, id_field="slug"),
             before={"archived_at": None},
-            after={"archived_at": system.archived_at},
+            after={"archived_at": obj.archived_at},
             reason=reason,
         )
-    return system
+    return obj
+
+
+def ai_system_archive(*, actor: Actor, system: AISystem, reason: str) -> AISystem:
+    return _archive(actor=actor, obj=system, action="inventory.system.archived", reason=reason)
 
 
 def dataset_create(*, actor: Actor, slug: str, **fields: Any) -> Dataset:
@@ -172,48 +191,18 @@ def dataset_create(*, actor: Actor, slug: str, **fields: Any) -> Dataset:
 
 
 def dataset_update(*, actor: Actor, dataset: Dataset, reason: str = "", **changes: Any) -> Dataset:
-    unknown = set(changes) - set(DATASET_FIELDS)
-    if unknown:
-        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-        if dataset.archived_at is not None:
-            raise Conflict(f"{dataset.slug} is archived; it cannot be changed.")
-        before = snapshot(dataset, ("slug", *DATASET_FIELDS))
-        for field, value in changes.items():
-            setattr(dataset, field, value)
-        dataset.full_clean()
-        if snapshot(dataset, ("slug", *DATASET_FIELDS)) == before:
-            return dataset
-        _audited_save(
-            actor=actor,
-            obj=dataset,
-            action="inventory.dataset.updated",
-            fields=("slug", *DATASET_FIELDS),
-            before=before,
-            reason=reason,
-        )
-    return dataset
+    return _update(
+        actor=actor,
+        obj=dataset,
+        editable=DATASET_FIELDS,
+        changes=changes,
+        reason=reason,
+        action="inventory.dataset.updated",
+    )
 
 
 def dataset_archive(*, actor: Actor, dataset: Dataset, reason: str) -> Dataset:
-    if not reason.strip():
-        raise ValidationError({"reason": ["Archiving needs a reason."]})
-    with transaction.atomic():
-        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-        if dataset.archived_at is not None:
-            raise Conflict(f"{dataset.slug} is already archived.")
-        dataset.archived_at = timezone.now()
-        dataset.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="inventory.dataset.archived",
-            target=Target.of(dataset, id_field="slug"),
-            before={"archived_at": None},
-            after={"archived_at": dataset.archived_at},
-            reason=reason,
-        )
-    return dataset
+    return _archive(actor=actor, obj=dataset, action="inventory.dataset.archived", reason=reason)
 
 
 VERSION_FIELDS = (
