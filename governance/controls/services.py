@@ -362,6 +362,27 @@ EVIDENCE_ALLOWED_TYPES = {
 }
 
 
+def _linked_object_exists(object_type: str, object_id: str) -> bool:
+    """Objects evidence may point at. Policy decisions, approvals and incidents join this list
+    as those parts of the product arrive."""
+    from governance.audit.models import AuditEvent
+    from governance.inventory.models import Dataset, ModelVersion
+
+    if object_type == "audit.event":
+        return object_id.isdigit() and AuditEvent.objects.filter(sequence=int(object_id)).exists()
+    if object_type == "inventory.modelversion":
+        slug, _, version = object_id.partition("@")
+        return ModelVersion.objects.filter(system__slug=slug, version=version).exists()
+    if object_type == "inventory.dataset":
+        return Dataset.objects.filter(slug=object_id).exists()
+    raise ValidationError(
+        {"object_type": [f"Unknown object type {object_type!r}; use {', '.join(LINKABLE_TYPES)}."]}
+    )
+
+
+LINKABLE_TYPES = ("audit.event", "inventory.modelversion", "inventory.dataset")
+
+
 def _evidence_record(
     *, actor: Actor, impl: ControlImplementation, evidence: Evidence, reason: str
 ) -> Evidence:
@@ -434,6 +455,8 @@ def evidence_add(
     else:
         if not (object_type and object_id):
             raise ValidationError({"object_id": ["An object link needs a type and an id."]})
+        if not _linked_object_exists(object_type, object_id):
+            raise ValidationError({"object_id": [f"No {object_type} {object_id!r}."]})
         evidence.kind = EvidenceKind.OBJECT
         evidence.object_type, evidence.object_id = object_type, object_id
     with transaction.atomic():

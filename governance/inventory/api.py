@@ -45,7 +45,9 @@ from governance.inventory.services import (
     dataset_archive,
     dataset_create,
     dataset_update,
+    model_version_archive,
     model_version_register,
+    model_version_update,
 )
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -399,13 +401,53 @@ class ModelVersionListCreateApi(APIView):
 
 
 class ModelVersionDetailApi(APIView):
-    required_permission = Perm.INVENTORY_VIEW
+    """One version; PATCH completes or corrects its metadata, with a reason."""
+
+    required_permission = {"GET": Perm.INVENTORY_VIEW, "PATCH": Perm.INVENTORY_MANAGE}
+
+    class ModelVersionUpdateInput(ModelVersionListCreateApi.ModelVersionInput):
+        reason = serializers.CharField(max_length=2000)
 
     @extend_schema(responses=ModelVersionOutputSerializer)
     def get(self, request: Request, slug: str, version: str) -> Response:
         system = ai_system_get(principal=request.user, slug=slug)
         found = model_version_get(principal=request.user, system=system, version=version)
         return Response(ModelVersionOutputSerializer(found).data)
+
+    @extend_schema(request=ModelVersionUpdateInput, responses=ModelVersionOutputSerializer)
+    def patch(self, request: Request, slug: str, version: str) -> Response:
+        system = ai_system_get(principal=request.user, slug=slug)
+        found = model_version_get(principal=request.user, system=system, version=version)
+        serializer = self.ModelVersionUpdateInput(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        if "evaluation" in data:
+            data["evaluation"] = [dict(item) for item in data["evaluation"]]
+        updated = model_version_update(
+            actor=Actor.from_request(request),
+            version=found,
+            reason=data.pop("reason", ""),
+            datasets=data.pop("datasets", None),
+            **data,
+        )
+        return Response(ModelVersionOutputSerializer(updated).data)
+
+
+class ModelVersionArchiveApi(APIView):
+    required_permission = {"POST": Perm.INVENTORY_MANAGE}
+
+    @extend_schema(request=ReasonSerializer, responses=ModelVersionOutputSerializer)
+    @idempotent
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        system = ai_system_get(principal=request.user, slug=slug)
+        found = model_version_get(principal=request.user, system=system, version=version)
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        archived = model_version_archive(
+            actor=Actor.from_request(request), version=found, **serializer.validated_data
+        )
+        return Response(ModelVersionOutputSerializer(archived).data)
 
 
 class AISystemImportApi(APIView):

@@ -275,3 +275,82 @@ def model_version_register(
             },
         )
     return version
+
+
+def model_version_update(
+    *,
+    actor: Actor,
+    version: ModelVersion,
+    reason: str,
+    datasets: Iterable[Dataset] | None = None,
+    **changes: Any,
+) -> ModelVersion:
+    """Complete or correct a version's metadata (e.g. an evaluation that finished later); the
+    version name and system stay fixed. Recomputes what the metadata contract still lacks."""
+    unknown = set(changes) - (set(VERSION_FIELDS) - {"version"})
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Changing a registered version needs a reason."]})
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update().select_related("system").get(pk=version.pk)
+        )
+        if version.archived_at is not None:
+            raise Conflict(f"{version} is archived; it cannot be changed.")
+        current = list(version.datasets.all())
+        before = {
+            **snapshot(version, VERSION_FIELDS),
+            "datasets": sorted(d.slug for d in current),
+            "missing_metadata": version.missing_metadata,
+        }
+        for field, value in changes.items():
+            setattr(version, field, value)
+        new_datasets = list(datasets) if datasets is not None else current
+        version.full_clean(exclude=["missing_metadata"])
+        _check_evaluation(version.evaluation)
+        version.missing_metadata = _missing_metadata(version, new_datasets)
+        after = {
+            **snapshot(version, VERSION_FIELDS),
+            "datasets": sorted(d.slug for d in new_datasets),
+            "missing_metadata": version.missing_metadata,
+        }
+        if after == before:
+            return version
+        version.save()
+        version.datasets.set(new_datasets)
+        audit_record(
+            actor=actor,
+            action="inventory.version.updated",
+            target=Target(
+                "inventory.modelversion", f"{version.system.slug}@{version.version}", str(version)
+            ),
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return version
+
+
+def model_version_archive(*, actor: Actor, version: ModelVersion, reason: str) -> ModelVersion:
+    if not reason.strip():
+        raise ValidationError({"reason": ["Archiving needs a reason."]})
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update().select_related("system").get(pk=version.pk)
+        )
+        if version.archived_at is not None:
+            raise Conflict(f"{version} is already archived.")
+        version.archived_at = timezone.now()
+        version.save(update_fields=["archived_at"])
+        audit_record(
+            actor=actor,
+            action="inventory.version.archived",
+            target=Target(
+                "inventory.modelversion", f"{version.system.slug}@{version.version}", str(version)
+            ),
+            before={"archived_at": None},
+            after={"archived_at": version.archived_at},
+            reason=reason,
+        )
+    return version

@@ -19,6 +19,11 @@ api_urlpatterns = [
         api.ModelVersionDetailApi.as_view(),
         name="version-detail",
     ),
+    path(
+        "systems/<slug:slug>/versions/<str:version>/archive",
+        api.ModelVersionArchiveApi.as_view(),
+        name="version-archive",
+    ),
     path("datasets/", api.DatasetListCreateApi.as_view(), name="datasets"),
     path("datasets/<slug:slug>", api.DatasetDetailApi.as_view(), name="dataset-detail"),
     path("datasets/<slug:slug>/archive", api.DatasetArchiveApi.as_view(), name="dataset-archive"),

@@ -173,3 +173,25 @@ def test_viewers_read_but_cannot_change(client_for, setup):
     )
     assert response.status_code == 403
     assert not ControlImplementation.objects.exists()
+
+
+def test_object_links_must_point_at_something_real(approver):
+    url = f"/api/v1/systems/chatbot/controls/{G11}/evidence"
+    event = AuditEvent.objects.order_by("sequence").first()
+    ok = approver.post(
+        url,
+        {"title": "Approval trail", "object_type": "audit.event", "object_id": str(event.sequence)},
+        format="json",
+    )
+    assert ok.status_code == 201, ok.json()
+    missing = approver.post(
+        url, {"title": "x", "object_type": "audit.event", "object_id": "999999"}, format="json"
+    )
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["pointer"] == "#/object_id"
+    unknown = approver.post(
+        url, {"title": "x", "object_type": "spreadsheet", "object_id": "1"}, format="json"
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"][0]["pointer"] == "#/object_type"
+    assert Evidence.objects.count() == 1

@@ -65,6 +65,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:versions", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:versions", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:version-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:version-detail", "PATCH"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:version-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:datasets", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:datasets", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:dataset-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},

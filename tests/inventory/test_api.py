@@ -236,3 +236,33 @@ def test_import_command_dry_run_then_import(tmp_path, make_user, capsys):
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_systems", str(path))
     assert "already exists" in capsys.readouterr().err
+
+
+def test_completing_a_version_clears_its_missing_metadata(requester, system, dataset):
+    url = "/api/v1/systems/chatbot/versions"
+    requester.post(
+        url, {"version": "1", "framework": "pytorch", "artifact_format": "onnx"}, format="json"
+    )
+    no_reason = requester.patch(f"{url}/1", {"code_commit_sha": "abcdef1"}, format="json")
+    assert no_reason.status_code == 400
+    response = requester.patch(
+        f"{url}/1",
+        {
+            "reason": "evaluation finished",
+            "code_commit_sha": "abcdef1",
+            "datasets": ["tickets-2025"],
+            "parameters": {"epochs": 3},
+            "evaluation": [{"metric": "f1", "value": 0.8}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["is_complete"] is True
+    event = AuditEvent.objects.get(action="inventory.version.updated")
+    assert event.before["missing_metadata"] and event.after["missing_metadata"] == []
+    archived = requester.post(f"{url}/1/archive", {"reason": "superseded by 2"}, format="json")
+    assert archived.status_code == 200
+    assert (
+        requester.patch(f"{url}/1", {"reason": "x", "parameters": {}}, format="json").status_code
+        == 409
+    )
