@@ -24,12 +24,12 @@ class AuditEventListApi(generics.ListAPIView):
     required_permission = Perm.AUDIT_VIEW
     filterset_class = AuditEventFilter
 
-    class OutputSerializer(serializers.ModelSerializer):
+    class AuditEventOutput(serializers.ModelSerializer):
         class Meta:
             model = AuditEvent
             fields = list(EXPORT_FIELDS)
 
-    serializer_class = OutputSerializer
+    serializer_class = AuditEventOutput
 
     def get_queryset(self):
         return audit_event_list(principal=self.request.user)

@@ -6,7 +6,9 @@ from governance.accounts.models import ApiToken
 from governance.accounts.permissions import Perm, has_perm
 from governance.audit.models import AuditEvent
 from governance.audit.selectors import audit_chain_head, audit_last_verification
+from governance.controls.heatmap import share_fill
 from governance.controls.models import Subcategory
+from governance.controls.selectors import portfolio_coverage
 from governance.inventory.models import AISystem, RiskTier
 
 
@@ -21,6 +23,10 @@ def dashboard_summary(*, principal: Any) -> dict[str, Any]:
         summary["genai_systems"] = systems.filter(is_genai=True).count()
     if has_perm(principal, Perm.CONTROLS_VIEW):
         summary["subcategories"] = Subcategory.objects.count()
+        summary["attention"] = [
+            {"coverage": c, "fill": share_fill(c.total.share)}
+            for c in portfolio_coverage(principal=principal)[:3]
+        ]
     if has_perm(principal, Perm.AUDIT_VIEW):
         head = audit_chain_head()
         summary["audit_events"] = head.sequence if head else 0
