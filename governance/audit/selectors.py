@@ -16,6 +16,16 @@ def audit_event_list(*, principal: Any) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.order_by("-sequence")
 
 
+def audit_events_for(
+    *, principal: Any, target_type: str, target_id: str, limit: int = 20
+) -> list[AuditEvent] | None:
+    """The latest events about one object, or None for those who may not read the log."""
+    if not has_perm(principal, Perm.AUDIT_VIEW):
+        return None
+    events = AuditEvent.objects.filter(target_type=target_type, target_id=target_id)
+    return list(events.order_by("-sequence")[:limit])
+
+
 def audit_event_search(*, principal: Any, params: Any) -> AuditEventFilter:
     """The explorer's filters bound to the principal's events; check ``is_valid()``."""
     return AuditEventFilter(params, queryset=audit_event_list(principal=principal))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views import View
 
 from governance.accounts.permissions import Perm, PermissionRequiredMixin, has_perm
-from governance.audit.models import AuditEvent
+from governance.audit.selectors import audit_events_for
 from governance.controls.coverage import catalog_layout
 from governance.controls.forms import ControlUpdateForm, EvidenceForm
 from governance.controls.heatmap import share_fill
@@ -88,11 +88,11 @@ class ControlDetailView(PermissionRequiredMixin, View):
             "last_reviewed_at": impl.last_reviewed_at if impl else None,
             "next_review_at": impl.next_review_at if impl else None,
         }
-        history = None
-        if has_perm(request.user, Perm.AUDIT_VIEW):
-            history = AuditEvent.objects.filter(
-                target_type="controls.implementation", target_id=f"{system.slug}:{sub.code}"
-            ).order_by("-sequence")[:20]
+        history = audit_events_for(
+            principal=request.user,
+            target_type="controls.implementation",
+            target_id=f"{system.slug}:{sub.code}",
+        )
         return {
             "system": system,
             "sub": sub,

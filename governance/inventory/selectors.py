@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from governance.accounts.models import User
 from governance.accounts.permissions import Perm, has_perm
 from governance.inventory.models import AISystem, Dataset, ModelVersion
 
@@ -49,3 +50,12 @@ def dataset_get(*, principal: Any, slug: str) -> Dataset:
 
 def datasets_of_system(*, system: AISystem) -> QuerySet[Dataset]:
     return Dataset.objects.filter(model_versions__system=system).distinct().order_by("name")
+
+
+def system_owners(*, principal: Any) -> QuerySet[User]:
+    """People who own at least one live system, for the list's owner filter."""
+    if not has_perm(principal, Perm.INVENTORY_VIEW):
+        return User.objects.none()
+    return (
+        User.objects.filter(owned_systems__archived_at__isnull=True).distinct().order_by("username")
+    )

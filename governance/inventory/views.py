@@ -6,9 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from governance.accounts.models import User
 from governance.accounts.permissions import Perm, PermissionRequiredMixin, has_perm
-from governance.audit.models import AuditEvent
+from governance.audit.selectors import audit_events_for
 from governance.controls.coverage import catalog_layout, coverage_for
 from governance.controls.heatmap import coverage_heatmap_svg, share_fill
 from governance.core.actor import Actor
@@ -19,6 +18,7 @@ from governance.inventory.selectors import (
     ai_system_list,
     datasets_of_system,
     model_version_list,
+    system_owners,
 )
 from governance.inventory.services import ai_system_create
 
@@ -59,9 +59,7 @@ class AISystemListView(PermissionRequiredMixin, View):
             "rows": rows,
             "risk_tiers": RiskTier.choices,
             "stages": LifecycleStage.choices,
-            "owners": User.objects.filter(owned_systems__isnull=False)
-            .distinct()
-            .order_by("username"),
+            "owners": system_owners(principal=request.user),
             "selected": selected,
             "can_register": has_perm(request.user, Perm.INVENTORY_MANAGE),
         }
@@ -88,10 +86,12 @@ class AISystemDetailView(PermissionRequiredMixin, View):
             context["coverage"] = coverage
             context["heatmap"] = coverage_heatmap_svg(coverage, catalog_layout())
             context["coverage_fill"] = share_fill(coverage.total.share)
-        if has_perm(request.user, Perm.AUDIT_VIEW):
-            context["history"] = AuditEvent.objects.filter(
-                target_type="inventory.aisystem", target_id=system.slug
-            ).order_by("-sequence")[:10]
+        context["history"] = audit_events_for(
+            principal=request.user,
+            target_type="inventory.aisystem",
+            target_id=system.slug,
+            limit=10,
+        )
         return render(request, "inventory/system_detail.html", context)
 
 
