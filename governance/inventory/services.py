@@ -150,20 +150,24 @@ def ai_system_update(
     )
 
 
-def _archive(*, actor: Actor, obj: AISystem | Dataset, action: str, reason: str) -> Any:
+def _archive(
+    *, actor: Actor, obj: AISystem | Dataset | ModelVersion, action: str, reason: str
+) -> Any:
     """Archive keeps the row and its history; it leaves lists and refuses further changes."""
     if not reason.strip():
         raise ValidationError({"reason": ["Archiving needs a reason."]})
     with transaction.atomic():
         obj = type(obj).objects.select_for_update().get(pk=obj.pk)
         if obj.archived_at is not None:
-            raise Conflict(f"{obj.slug} is already archived.")
+            raise Conflict(f"{obj} is already archived.")
         obj.archived_at = timezone.now()
-        obj.save(update_fields=["archived_at", "updated_at"])
+        obj.save()
         audit_record(
             actor=actor,
             action=action,
-            target=Target.of(obj, id_field="slug"),
+            target=_version_target(obj)
+            if isinstance(obj, ModelVersion)
+            else Target.of(obj, id_field="slug"),
             before={"archived_at": None},
             after={"archived_at": obj.archived_at},
             reason=reason,
@@ -265,9 +269,7 @@ def model_version_register(
         audit_record(
             actor=actor,
             action="inventory.version.registered",
-            target=Target(
-                "inventory.modelversion", f"{system.slug}@{version.version}", str(version)
-            ),
+            target=_version_target(version),
             after={
                 **snapshot(version, VERSION_FIELDS),
                 "datasets": sorted(d.slug for d in datasets),
@@ -322,9 +324,7 @@ def model_version_update(
         audit_record(
             actor=actor,
             action="inventory.version.updated",
-            target=Target(
-                "inventory.modelversion", f"{version.system.slug}@{version.version}", str(version)
-            ),
+            target=_version_target(version),
             before=before,
             after=after,
             reason=reason,
@@ -333,24 +333,10 @@ def model_version_update(
 
 
 def model_version_archive(*, actor: Actor, version: ModelVersion, reason: str) -> ModelVersion:
-    if not reason.strip():
-        raise ValidationError({"reason": ["Archiving needs a reason."]})
-    with transaction.atomic():
-        version = (
-            ModelVersion.objects.select_for_update().select_related("system").get(pk=version.pk)
-        )
-        if version.archived_at is not None:
-            raise Conflict(f"{version} is already archived.")
-        version.archived_at = timezone.now()
-        version.save(update_fields=["archived_at"])
-        audit_record(
-            actor=actor,
-            action="inventory.version.archived",
-            target=Target(
-                "inventory.modelversion", f"{version.system.slug}@{version.version}", str(version)
-            ),
-            before={"archived_at": None},
-            after={"archived_at": version.archived_at},
-            reason=reason,
-        )
-    return version
+    return _archive(actor=actor, obj=version, action="inventory.version.archived", reason=reason)
+
+
+def _version_target(version: ModelVersion) -> Target:
+    return Target(
+        "inventory.modelversion", f"{version.system.slug}@{version.version}", str(version)
+    )
