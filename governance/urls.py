@@ -8,12 +8,15 @@ from governance.audit import urls as audit_urls
 from governance.controls import urls as controls_urls
 from governance.core import urls as core_urls
 from governance.inventory import urls as inventory_urls
+from governance.policy import urls as policy_urls
+from governance.webhooks import urls as webhooks_urls
 
 api_v1 = [
     *accounts_urls.api_urlpatterns,
     *audit_urls.api_urlpatterns,
     *inventory_urls.api_urlpatterns,
     *controls_urls.api_urlpatterns,
+    *policy_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -22,6 +25,8 @@ urlpatterns = [
     path("", include(audit_urls)),
     path("", include(inventory_urls)),
     path("", include(controls_urls)),
+    path("", include(policy_urls)),
+    path("webhooks/", include(webhooks_urls)),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

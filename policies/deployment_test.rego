@@ -23,7 +23,7 @@ good := {
 		"evaluation": [{"metric": "auc", "value": 0.91, "threshold": 0.8}],
 		"archived": false,
 	},
-	"production_version": {"version": "1.0", "evaluation": [{"metric": "auc", "value": 0.9}]},
+	"current_version": {"version": "1.0", "evaluation": [{"metric": "auc", "value": 0.9}]},
 	"approvals": [{"approver": "bob", "decision": "approve"}],
 	"coverage": {"missing_required": []},
 	"kill_switches": [],

@@ -52,7 +52,7 @@ missing_metric_violations(inp) := {v |
 
 regression_violations(inp) := {v |
 	some new in inp.model_version.evaluation
-	current := inp.production_version
+	current := inp.current_version
 	some old in current.evaluation
 	tolerance := data.policy.evaluation.regression_tolerance
 	new.metric == old.metric

@@ -27,19 +27,33 @@ class Perm:
     TOKENS_MANAGE = "tokens.manage"
     USERS_MANAGE = "users.manage"
     ACCOUNT_VIEW = "account.view"
+    POLICY_VIEW = "policy.view"
+    POLICY_MANAGE = "policy.manage"
+    POLICY_CHECK = "policy.check"
+    DECISIONS_VIEW = "decisions.view"
 
 
-_READ = {Perm.DASHBOARD_VIEW, Perm.INVENTORY_VIEW, Perm.CONTROLS_VIEW, Perm.ACCOUNT_VIEW}
+_READ = {
+    Perm.DASHBOARD_VIEW,
+    Perm.INVENTORY_VIEW,
+    Perm.CONTROLS_VIEW,
+    Perm.ACCOUNT_VIEW,
+    Perm.POLICY_VIEW,
+}
+# Who takes part in releases may ask for decisions and read the decision log.
+_RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
-    Role.REQUESTER: frozenset(_READ | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
-    Role.APPROVER: frozenset(_READ | {Perm.CONTROLS_MANAGE}),
-    Role.INCIDENT_COMMANDER: frozenset(_READ),
-    Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+    Role.REQUESTER: frozenset(_READ | _RELEASE | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
+    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE}),
+    Role.INCIDENT_COMMANDER: frozenset(_READ | {Perm.DECISIONS_VIEW}),
+    Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}),
     Role.ADMIN: frozenset(
         _READ
+        | _RELEASE
         | {
+            Perm.POLICY_MANAGE,
             Perm.INVENTORY_MANAGE,
             Perm.CONTROLS_MANAGE,
             Perm.CONTROLS_CONFIGURE,
@@ -60,6 +74,9 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.AUDIT_VIEW: "Read audit events",
     Perm.AUDIT_EXPORT: "Export the audit log",
     Perm.ACCOUNT_VIEW: "Read its own identity (whoami)",
+    Perm.POLICY_CHECK: "Ask for policy decisions (CI/CD, Kubernetes admission)",
+    Perm.POLICY_VIEW: "Read policy versions and their sources",
+    Perm.DECISIONS_VIEW: "Read the policy decision log",
 }
 
 

@@ -24,3 +24,9 @@ class IdempotencyKeyReused(DomainError):
     status = 422
     code = "idempotency-key-reused"
     title = "Idempotency-Key reused with a different request"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+    title = "Not found"

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "governance.audit",
     "governance.inventory",
     "governance.controls",
+    "governance.policy",
+    "governance.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +126,24 @@ else:
 # --- Policy engine --------------------------------------------------------------------------
 # Empty: Rego is evaluated in-process by regopy. Set: policies run on that OPA server.
 OPA_URL = env_str("OPA_URL")
+POLICY_DIR = BASE_DIR / "policies"
+# An engine that has not decided by then has failed, and the answer is deny (fail closed).
+POLICY_TIMEOUT_MS = env_int("POLICY_TIMEOUT_MS", 2000)
+# Endpoints (api, k8s, github) that allow when the engine fails; each such decision is audited.
+POLICY_FAIL_OPEN = env_list("POLICY_FAIL_OPEN", [])
+# Input fields whose names contain any of these are masked in the decision log.
+POLICY_MASKED_FIELDS = env_list(
+    "POLICY_MASKED_FIELDS",
+    ["password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"],
+)
+
+# --- Inbound webhooks -----------------------------------------------------------------------
+# Standard Webhooks secret (whsec_...) for signed POST /api/v1/policy/check calls.
+POLICY_CHECK_WEBHOOK_SECRET = env_str("POLICY_CHECK_WEBHOOK_SECRET")
+GITHUB_WEBHOOK_SECRET = env_str("GITHUB_WEBHOOK_SECRET")
+GITHUB_APP_ID = env_str("GITHUB_APP_ID")
+GITHUB_APP_PRIVATE_KEY = env_str("GITHUB_APP_PRIVATE_KEY")
+GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

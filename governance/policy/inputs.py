@@ -1,0 +1,117 @@
+"""The input document every policy sees: one deployment request, with what the product knows
+about the system, the model version and its datasets, the version it replaces, approvals,
+control coverage and kill switches."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from governance.controls.coverage import coverage_for
+from governance.inventory.models import AISystem, ModelVersion
+from governance.policy.models import Decision
+
+INPUT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    """What a caller asks: this system's model version, to this environment, for this person."""
+
+    system: AISystem
+    model_version: ModelVersion
+    environment: str
+    requester: str
+    change: dict[str, Any] = field(default_factory=dict)
+    current_version: ModelVersion | None = None
+
+
+def utc_stamp(moment: datetime) -> str:
+    """RFC 3339 UTC to the second: the one shape policies compare as strings."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version_document(version: ModelVersion) -> dict[str, Any]:
+    parameters = version.parameters if isinstance(version.parameters, dict) else {}
+    return {
+        "version": version.version,
+        "framework": version.framework,
+        "provider": str(parameters.get("provider", "")),
+        "artifact_format": version.artifact_format,
+        "artifact_uri": version.artifact_uri,
+        "artifact_sha256": version.artifact_sha256,
+        "code_commit_sha": version.code_commit_sha,
+        "parameters": parameters,
+        "evaluation": [
+            m for m in version.evaluation if isinstance(m, dict) and "metric" in m
+        ],
+        "prompt_version": version.prompt_version,
+        "missing_metadata": list(version.missing_metadata),
+        "datasets": [
+            {"slug": d.slug, "classification": d.classification, "lineage_uri": d.lineage_uri}
+            for d in version.datasets.all()
+        ],
+        "archived": version.archived_at is not None,
+    }
+
+
+def _version_in_environment(request: DeploymentRequest) -> ModelVersion | None:
+    """The version the request replaces: the one the caller names, else the last other
+    version a policy decision allowed into that environment."""
+    if request.current_version is not None:
+        return request.current_version
+    last = (
+        Decision.objects.filter(
+            system_slug=request.system.slug, environment=request.environment, allow=True
+        )
+        .exclude(model_version=request.model_version.version)
+        .values_list("model_version", flat=True)
+        .first()
+    )
+    if last is None:
+        return None
+    return ModelVersion.objects.filter(system=request.system, version=last).first()
+
+
+def engaged_kill_switches(system: AISystem, environment: str) -> list[dict[str, Any]]:
+    """Engaged kill switches that apply to this system and environment (none recorded yet:
+    the incidents work supplies them)."""
+    return []
+
+
+def deployment_input(request: DeploymentRequest, *, now: datetime | None = None) -> dict[str, Any]:
+    system, version = request.system, request.model_version
+    coverage = coverage_for([system])[system.pk]
+    current = _version_in_environment(request)
+    return {
+        "input_version": INPUT_VERSION,
+        "request": {
+            "environment": request.environment,
+            "requester": request.requester,
+            "change": request.change,
+        },
+        "system": {
+            "slug": system.slug,
+            "name": system.name,
+            "risk_tier": system.risk_tier,
+            "lifecycle_stage": system.lifecycle_stage,
+            "owner": system.owner.username,
+            "data_categories": list(system.data_categories),
+            "deployment_environments": list(system.deployment_environments),
+            "is_genai": system.is_genai,
+            "archived": system.archived_at is not None,
+        },
+        "model_version": _version_document(version),
+        "current_version": None
+        if current is None
+        else {"version": current.version, "evaluation": _version_document(current)["evaluation"]},
+        # Release approvals arrive with the approvals work; until then no request has any.
+        "approvals": [],
+        "coverage": {
+            "share": coverage.total.share,
+            "missing_required": coverage.gaps,
+        },
+        "kill_switches": engaged_kill_switches(system, request.environment),
+        "now": utc_stamp(now or timezone.now()),
+    }

@@ -1,0 +1,345 @@
+"""Writes of the policy app: versions (create, activate, shadow) and decisions."""
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from governance.audit.services import Target, audit_record
+from governance.core.actor import Actor
+from governance.core.errors import Conflict, DomainError
+from governance.policy.engines import embedded_engine, policy_engine
+from governance.policy.engines.base import EngineError, EngineResult
+from governance.policy.engines.embedded import compile_policy
+from governance.policy.inputs import DeploymentRequest, deployment_input
+from governance.policy.masking import mask_secrets
+from governance.policy.models import Decision, PolicyVersion, ShadowResult, VersionStatus
+from governance.policy.rego_tests import run_rego_tests
+from governance.policy.sources import (
+    PolicySnapshot,
+    content_hash,
+    read_policy_directory,
+)
+
+logger = logging.getLogger(__name__)
+
+_UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def snapshot_of(version: PolicyVersion) -> PolicySnapshot:
+    return PolicySnapshot(
+        number=version.number,
+        content_hash=version.content_hash,
+        modules=version.policy_modules,
+        data=version.data,
+    )
+
+
+def _validate_data(data: Any) -> None:
+    """What the policies rely on in their data; the rest is the policy author's to shape."""
+    if not isinstance(data, dict):
+        raise ValidationError({"data": ["Policy data is a JSON object."]})
+    errors = []
+    windows = data.get("freeze_windows", [])
+    if not isinstance(windows, list):
+        errors.append("freeze_windows is a list.")
+    else:
+        for index, window in enumerate(windows):
+            if not isinstance(window, dict):
+                errors.append(f"freeze_windows[{index}] is an object.")
+                continue
+            for key in ("start", "end"):
+                if not _UTC_STAMP.match(str(window.get(key, ""))):
+                    errors.append(
+                        f"freeze_windows[{index}].{key} must look like 2026-12-20T00:00:00Z (UTC)."
+                    )
+            if _UTC_STAMP.match(str(window.get("start", ""))) and str(window.get("end")) <= str(
+                window.get("start")
+            ):
+                errors.append(f"freeze_windows[{index}] ends before it starts.")
+            if not isinstance(window.get("environments"), list):
+                errors.append(f"freeze_windows[{index}].environments is a list.")
+    if errors:
+        raise ValidationError({"data": errors})
+
+
+def _compile_check(modules: dict[str, str], data: dict[str, Any], digest: str) -> None:
+    """Refuse a version the engine cannot compile, with the compiler's message."""
+    snapshot = PolicySnapshot(
+        number=0,
+        content_hash=digest,
+        modules={n: s for n, s in modules.items() if not n.endswith("_test.rego")},
+        data=data,
+    )
+    try:
+        compile_policy(snapshot)
+    except EngineError as exc:
+        raise ValidationError({"modules": [str(exc)]}) from None
+
+
+def policy_version_create(
+    *, actor: Actor, modules: dict[str, str], data: dict[str, Any], note: str = ""
+) -> PolicyVersion:
+    """A new candidate version, compiled and tested. Identical sources give the same version
+    back, so loading the same directory twice creates nothing."""
+    if not isinstance(modules, dict) or not modules or not all(
+        isinstance(n, str) and n.endswith(".rego") and isinstance(s, str)
+        for n, s in modules.items()
+    ):
+        raise ValidationError({"modules": ["Give at least one {name.rego: source} module."]})
+    _validate_data(data)
+    digest = content_hash(modules, data)
+    existing = PolicyVersion.objects.filter(content_hash=digest).first()
+    if existing is not None:
+        return existing
+    _compile_check(modules, data, digest)
+    results = run_rego_tests(modules, data)
+    with transaction.atomic():
+        number = (PolicyVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = PolicyVersion.objects.create(
+            number=number,
+            modules=modules,
+            data=data,
+            content_hash=digest,
+            note=note[:500],
+            created_by=actor.label,
+            test_results=results,
+            tests_passed=bool(results) and all(r["passed"] for r in results)
+            if results
+            else None,
+        )
+        audit_record(
+            actor=actor,
+            action="policy.version.created",
+            target=Target.of(version, id_field="number"),
+            after={
+                "number": number,
+                "content_hash": digest,
+                "modules": sorted(modules),
+                "tests_passed": version.tests_passed,
+            },
+            reason=note,
+        )
+    return version
+
+
+def policy_data_update(
+    *, actor: Actor, base: PolicyVersion, data: dict[str, Any], note: str
+) -> PolicyVersion:
+    """Policy data edited in the UI: a new candidate version with the same modules."""
+    if not note.strip():
+        raise ValidationError({"note": ["Say what changed and why."]})
+    if data == base.data:
+        raise ValidationError({"data": ["The data is unchanged."]})
+    return policy_version_create(actor=actor, modules=base.modules, data=data, note=note)
+
+
+def _set_status(
+    *, actor: Actor, version: PolicyVersion, status: str, reason: str, action: str
+) -> PolicyVersion:
+    if not reason.strip():
+        raise ValidationError({"reason": ["A reason is required."]})
+    with transaction.atomic():
+        version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+        before = version.status
+        if before == status:
+            raise Conflict(f"Policy v{version.number} is already {version.get_status_display()}.")
+        if status == VersionStatus.ACTIVE and version.tests_passed is False:
+            raise DomainError(
+                f"Policy v{version.number} fails its Rego tests; fix them before activating.",
+                errors={"tests": [r["name"] for r in version.test_results if not r["passed"]]},
+            )
+        displaced = list(
+            PolicyVersion.objects.select_for_update().filter(status=status).exclude(pk=version.pk)
+        )
+        for other in displaced:
+            other.status = (
+                VersionStatus.RETIRED if status == VersionStatus.ACTIVE else VersionStatus.CANDIDATE
+            )
+            other.save(update_fields=["status"])
+        version.status = status
+        fields = ["status"]
+        if status == VersionStatus.ACTIVE:
+            version.activated_by, version.activated_at = actor.label, timezone.now()
+            fields += ["activated_by", "activated_at"]
+        version.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action=action,
+            target=Target.of(version, id_field="number"),
+            before={"status": before, "displaced": [f"v{o.number}" for o in displaced]},
+            after={"status": status, "content_hash": version.content_hash},
+            reason=reason,
+        )
+    return version
+
+
+def policy_version_activate(*, actor: Actor, version: PolicyVersion, reason: str) -> PolicyVersion:
+    """Make ``version`` the one that decides; the previous active version retires."""
+    return _set_status(
+        actor=actor,
+        version=version,
+        status=VersionStatus.ACTIVE,
+        reason=reason,
+        action="policy.version.activated",
+    )
+
+
+def policy_version_shadow(*, actor: Actor, version: PolicyVersion, reason: str) -> PolicyVersion:
+    """Run ``version`` beside the active one on every decision, recording disagreements."""
+    if version.status == VersionStatus.ACTIVE:
+        raise Conflict("The active version cannot also run in shadow.")
+    return _set_status(
+        actor=actor,
+        version=version,
+        status=VersionStatus.SHADOW,
+        reason=reason,
+        action="policy.version.shadowed",
+    )
+
+
+def policy_version_shadow_stop(
+    *, actor: Actor, version: PolicyVersion, reason: str
+) -> PolicyVersion:
+    if version.status != VersionStatus.SHADOW:
+        raise Conflict(f"Policy v{version.number} is not running in shadow.")
+    return _set_status(
+        actor=actor,
+        version=version,
+        status=VersionStatus.CANDIDATE,
+        reason=reason,
+        action="policy.version.shadow_stopped",
+    )
+
+
+def policy_directory_load(*, actor: Actor, activate_first: bool = True) -> PolicyVersion:
+    """policies/ as a version (no new one when unchanged); activated when none is active."""
+    modules, data = read_policy_directory()
+    version = policy_version_create(
+        actor=actor, modules=modules, data=data, note="Loaded from policies/"
+    )
+    if activate_first and not PolicyVersion.objects.filter(status=VersionStatus.ACTIVE).exists():
+        version = policy_version_activate(
+            actor=actor, version=version, reason="First policy version: policies/ as shipped"
+        )
+    return version
+
+
+# --- Decisions ------------------------------------------------------------------------------
+
+
+def _engine_failure(message: str) -> EngineResult:
+    return EngineResult(
+        allow=False,
+        violations=[
+            {
+                "code": "engine.error",
+                "message": f"The policy engine could not decide, so the answer is deny: {message}",
+                "severity": "deny",
+                "controls": [],
+            }
+        ],
+    )
+
+
+def _codes(violations: list[dict[str, Any]]) -> set[str]:
+    return {v["code"] for v in violations if v.get("severity") == "deny"}
+
+
+def decision_evaluate(
+    *, actor: Actor, endpoint: str, request: DeploymentRequest
+) -> Decision:
+    """Decide ``request`` with the active policy version and log the decision.
+
+    Fail closed: no active version, an engine error or a timeout is a deny with the reason,
+    unless POLICY_FAIL_OPEN names this endpoint; then it is an allow, and it is audited.
+    A shadow version, if one runs, decides the same input and any disagreement is recorded.
+    """
+    active = PolicyVersion.objects.filter(status=VersionStatus.ACTIVE).first()
+    shadow = PolicyVersion.objects.filter(status=VersionStatus.SHADOW).first()
+    document = deployment_input(request)
+    engine = policy_engine()
+    error = ""
+    started = time.perf_counter()
+    if active is None:
+        error = "No policy version is active."
+        result = _engine_failure(error)
+    else:
+        try:
+            result = engine.evaluate(snapshot_of(active), document)
+        except EngineError as exc:
+            error = str(exc)
+            result = _engine_failure(error)
+    latency_ms = (time.perf_counter() - started) * 1000
+    fail_open = bool(error) and endpoint in settings.POLICY_FAIL_OPEN
+    if fail_open:
+        result = EngineResult(allow=True, violations=result.violations)
+    shadow_outcome = _shadow_evaluate(shadow, document, result) if shadow else None
+
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            endpoint=endpoint,
+            caller=actor.label,
+            request_id=actor.request_id,
+            system_slug=request.system.slug,
+            model_version=request.model_version.version,
+            environment=request.environment,
+            input=mask_secrets(document),
+            allow=result.allow,
+            violations=result.violations,
+            policy_version=active,
+            policy_hash=active.content_hash if active else "",
+            engine=engine.name,
+            latency_ms=round(latency_ms, 3),
+            error=error,
+            fail_open=fail_open,
+        )
+        if shadow_outcome is not None:
+            ShadowResult.objects.create(decision=decision, policy_version=shadow, **shadow_outcome)
+        if fail_open:
+            audit_record(
+                actor=actor,
+                action="policy.decision.fail_open",
+                target=Target(
+                    type="policy.decision",
+                    id=str(decision.decision_id),
+                    repr=str(decision)[:255],
+                ),
+                after={"endpoint": endpoint, "error": error},
+                reason=f"The engine failed and {endpoint} is configured to fail open.",
+            )
+    if error:
+        logger.warning("policy decision %s failed %s: %s", decision.decision_id,
+                       "open" if fail_open else "closed", error)
+    return decision
+
+
+def _shadow_evaluate(
+    shadow: PolicyVersion, document: dict[str, Any], active: EngineResult
+) -> dict[str, Any] | None:
+    """Shadow versions run in-process, whatever engine decides (they only observe)."""
+    try:
+        result = embedded_engine().evaluate(snapshot_of(shadow), document)
+    except EngineError as exc:
+        return {"allow": None, "violations": [], "error": str(exc), "added": [], "removed": []}
+    ours, theirs = _codes(active.violations), _codes(result.violations)
+    if result.allow == active.allow and ours == theirs:
+        return None
+    return {
+        "allow": result.allow,
+        "violations": result.violations,
+        "error": "",
+        "added": sorted(theirs - ours),
+        "removed": sorted(ours - theirs),
+    }
+
+
+def decision_input_json(decision: Decision) -> str:
+    return json.dumps(decision.input, indent=2, sort_keys=True)

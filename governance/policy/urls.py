@@ -1,0 +1,7 @@
+"""Policy pages and API."""
+
+app_name = "policy"
+
+urlpatterns: list = []
+
+api_urlpatterns: list = []
