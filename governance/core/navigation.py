@@ -18,6 +18,7 @@ SECTIONS = (
     Section("Portfolio", "controls:portfolio", Perm.CONTROLS_VIEW, "/portfolio"),
     Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
+    Section("Policy", "policy:overview", Perm.POLICY_VIEW, "/policy"),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
