@@ -63,7 +63,7 @@ def policy_version_active() -> PolicyVersion | None:
     return PolicyVersion.objects.filter(status=VersionStatus.ACTIVE).first()
 
 
-def policy_version_shadow() -> PolicyVersion | None:
+def policy_version_in_shadow() -> PolicyVersion | None:
     return PolicyVersion.objects.filter(status=VersionStatus.SHADOW).first()
 
 

@@ -24,8 +24,8 @@ from governance.policy.selectors import (
     policy_version_active,
     policy_version_get,
     policy_version_list,
+    policy_version_in_shadow,
     policy_version_previous,
-    policy_version_shadow,
 )
 from governance.policy.services import (
     decision_evaluate,
@@ -50,7 +50,7 @@ class PolicyOverviewView(PermissionRequiredMixin, View):
             "policy/overview.html",
             {
                 "active": active,
-                "shadow": policy_version_shadow(),
+                "shadow": policy_version_in_shadow(),
                 "data_json": _pretty(active.data) if active else "",
                 "can_manage": has_perm(request.user, Perm.POLICY_MANAGE),
                 "can_check": has_perm(request.user, Perm.POLICY_CHECK),

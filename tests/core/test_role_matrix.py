@@ -18,6 +18,8 @@ from governance.controls.models import Subcategory
 from governance.controls.services import catalog_load, evidence_add
 from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
+from governance.policy.selectors import deployment_request_resolve
+from governance.policy.services import decision_evaluate, policy_directory_load
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,7 @@ EVERYONE = {ANON, *Role.values, *TOKENS}
 SIGNED_IN = set(Role.values)
 ADMIN, AUDITOR, REQUESTER = Role.ADMIN.value, Role.AUDITOR.value, Role.REQUESTER.value
 APPROVER = Role.APPROVER.value
+DECISION_READERS = SIGNED_IN - {Role.VIEWER.value}
 
 # (url name, method) -> who may pass. Token principals are "token:<scope>".
 EXPECTED: dict[tuple[str, str], set[str]] = {
@@ -81,6 +84,25 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:control-detail", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
     ("api:control-detail", "PATCH"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.CONTROLS_MANAGE}"},
     ("api:control-evidence", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.CONTROLS_MANAGE}"},
+    ("policy:overview", "GET"): SIGNED_IN,
+    ("policy:data-edit", "GET"): {ADMIN},
+    ("policy:data-edit", "POST"): {ADMIN},
+    ("policy:version-list", "GET"): SIGNED_IN,
+    ("policy:version-detail", "GET"): SIGNED_IN,
+    ("policy:version-detail", "POST"): {ADMIN},
+    ("policy:try", "GET"): {ADMIN, REQUESTER, APPROVER},
+    ("policy:try", "POST"): {ADMIN, REQUESTER, APPROVER},
+    ("policy:decision-list", "GET"): DECISION_READERS,
+    ("policy:decision-detail", "GET"): DECISION_READERS,
+    ("api:policy-check", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
+    ("api:policy-decisions", "GET"): DECISION_READERS | {f"token:{Perm.DECISIONS_VIEW}"},
+    ("api:policy-decision-detail", "GET"): DECISION_READERS | {f"token:{Perm.DECISIONS_VIEW}"},
+    ("api:policy-versions", "GET"): SIGNED_IN | {f"token:{Perm.POLICY_VIEW}"},
+    ("api:policy-versions", "POST"): {ADMIN},
+    ("api:policy-version-detail", "GET"): SIGNED_IN | {f"token:{Perm.POLICY_VIEW}"},
+    ("api:policy-version-activate", "POST"): {ADMIN},
+    ("api:policy-version-shadow", "POST"): {ADMIN},
+    ("api:policy-version-shadow-stop", "POST"): {ADMIN},
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
 }
@@ -178,11 +200,21 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         title="Register",
         upload=SimpleUploadedFile("register.txt", b"register"),
     )
+    policy = policy_directory_load(actor=Actor.system("tests"))
+    decision = decision_evaluate(
+        actor=Actor.system("tests"),
+        endpoint="api",
+        request=deployment_request_resolve(
+            system_slug=system.slug, version="1.0", environment="staging", requester="x"
+        ),
+    )
     by_name = {
         "version": "1.0",
         "code": "GOVERN 1.1",
         "username": admin_user.username,
         "evidence_id": evidence.pk,
+        "number": policy.number,
+        "decision_id": decision.decision_id,
     }
     values = {
         SlugConverter: system.slug,
