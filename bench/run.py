@@ -42,9 +42,13 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench import audit_append
+    from bench import audit_append, policy_checks
 
-    audit_append.run()
+    which = set(sys.argv[1:]) or {"audit", "policy"}
+    if "audit" in which:
+        audit_append.run()
+    if "policy" in which:
+        policy_checks.run()
 
 
 if __name__ == "__main__":

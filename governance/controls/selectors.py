@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from governance.accounts.permissions import Perm, has_perm
@@ -11,6 +11,7 @@ from governance.controls.models import (
     ControlCategory,
     ControlFunction,
     ControlImplementation,
+    ControlStatus,
     Evidence,
     GenAIAction,
     Subcategory,
@@ -97,3 +98,21 @@ def applicability_matrix(*, principal: Any) -> dict[str, set[str]]:
     for tier, code in TierRequirement.objects.values_list("risk_tier", "subcategory__code"):
         matrix.setdefault(tier, set()).add(code)
     return matrix
+
+
+def required_gaps(*, system: AISystem) -> tuple[int, list[str]]:
+    """How many subcategories the system's tier requires, and which of them are neither
+    implemented nor not applicable (the gaps), in one query: every deployment check needs it."""
+    done = ControlImplementation.objects.filter(
+        system=system,
+        subcategory=OuterRef("pk"),
+        status__in=[ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE],
+    )
+    rows = (
+        Subcategory.objects.filter(tier_requirements__risk_tier=system.risk_tier)
+        .annotate(done=Exists(done))
+        .order_by("category__function__position", "category__position", "position")
+        .values_list("code", "done")
+    )
+    codes = list(rows)
+    return len(codes), [code for code, is_done in codes if not is_done]

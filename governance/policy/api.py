@@ -231,9 +231,7 @@ class PolicyVersionListCreateApi(APIView):
         page = paginator.paginate_queryset(
             policy_version_list(principal=request.user), request, view=self
         )
-        return paginator.get_paginated_response(
-            PolicyVersionOutputSerializer(page, many=True).data
-        )
+        return paginator.get_paginated_response(PolicyVersionOutputSerializer(page, many=True).data)
 
     @extend_schema(request=VersionInput, responses={201: PolicyVersionDetailOutputSerializer})
     @idempotent

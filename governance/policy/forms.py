@@ -46,11 +46,10 @@ class TryDecisionForm(forms.Form):
 
 class DecisionFilterForm(forms.Form):
     system = forms.CharField(required=False)
-    environment = forms.ChoiceField(
-        choices=[("", "any")] + list(Environment.choices), required=False
-    )
+    environment = forms.ChoiceField(choices=[("", "any"), *Environment.choices], required=False)
     allow = forms.ChoiceField(
-        choices=[("", "any"), ("true", "allowed"), ("false", "denied")], required=False,
+        choices=[("", "any"), ("true", "allowed"), ("false", "denied")],
+        required=False,
         label="Outcome",
     )
     endpoint = forms.ChoiceField(required=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from governance.controls.coverage import coverage_for
+from governance.controls.selectors import required_gaps
 from governance.inventory.models import AISystem, ModelVersion
 from governance.policy.models import Decision
 
@@ -43,9 +43,7 @@ def _version_document(version: ModelVersion) -> dict[str, Any]:
         "artifact_sha256": version.artifact_sha256,
         "code_commit_sha": version.code_commit_sha,
         "parameters": parameters,
-        "evaluation": [
-            m for m in version.evaluation if isinstance(m, dict) and "metric" in m
-        ],
+        "evaluation": [m for m in version.evaluation if isinstance(m, dict) and "metric" in m],
         "prompt_version": version.prompt_version,
         "missing_metadata": list(version.missing_metadata),
         "datasets": [
@@ -82,7 +80,7 @@ def engaged_kill_switches(system: AISystem, environment: str) -> list[dict[str, 
 
 def deployment_input(request: DeploymentRequest, *, now: datetime | None = None) -> dict[str, Any]:
     system, version = request.system, request.model_version
-    coverage = coverage_for([system])[system.pk]
+    required, gaps = required_gaps(system=system)
     current = _version_in_environment(request)
     return {
         "input_version": INPUT_VERSION,
@@ -108,10 +106,7 @@ def deployment_input(request: DeploymentRequest, *, now: datetime | None = None)
         else {"version": current.version, "evaluation": _version_document(current)["evaluation"]},
         # Release approvals arrive with the approvals work; until then no request has any.
         "approvals": [],
-        "coverage": {
-            "share": coverage.total.share,
-            "missing_required": coverage.gaps,
-        },
+        "coverage": {"required": required, "missing_required": gaps},
         "kill_switches": engaged_kill_switches(system, request.environment),
         "now": utc_stamp(now or timezone.now()),
     }

@@ -50,7 +50,7 @@ def _run_in_process(modules: dict[str, str], data: dict[str, Any]) -> list[dict[
 def run_rego_tests(modules: dict[str, str], data: dict[str, Any]) -> list[dict[str, Any]]:
     """Results per test rule; a crashed or hung engine is one failed result."""
     try:
-        done = subprocess.run(  # noqa: S603 - our own module, no shell, input on stdin
+        done = subprocess.run(
             [sys.executable, "-m", "governance.policy.rego_tests"],
             input=json.dumps({"modules": modules, "data": data}),
             capture_output=True,

@@ -95,9 +95,7 @@ def decision_list(
 ) -> QuerySet[Decision]:
     if not has_perm(principal, Perm.DECISIONS_VIEW):
         return Decision.objects.none()
-    decisions = Decision.objects.select_related("policy_version", "shadow").order_by(
-        "-occurred_at"
-    )
+    decisions = Decision.objects.select_related("policy_version", "shadow").order_by("-occurred_at")
     if system:
         decisions = decisions.filter(system_slug=system)
     if environment:

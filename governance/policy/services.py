@@ -33,6 +33,27 @@ logger = logging.getLogger(__name__)
 _UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
+_snapshots: dict[str, tuple[PolicyVersion, PolicySnapshot]] = {}
+
+
+def _deciding_versions() -> tuple[
+    tuple[PolicyVersion, PolicySnapshot] | None, tuple[PolicyVersion, PolicySnapshot] | None
+]:
+    """The active and shadow versions in one light query; sources and data are loaded once
+    per process per content hash (versions are immutable, so the hash names them)."""
+    found: dict[str, tuple[PolicyVersion, PolicySnapshot]] = {}
+    for pk, status, digest in PolicyVersion.objects.filter(
+        status__in=[VersionStatus.ACTIVE, VersionStatus.SHADOW]
+    ).values_list("pk", "status", "content_hash"):
+        if digest not in _snapshots:
+            version = PolicyVersion.objects.get(pk=pk)
+            if len(_snapshots) > 8:
+                _snapshots.clear()
+            _snapshots[digest] = (version, snapshot_of(version))
+        found[status] = _snapshots[digest]
+    return found.get(VersionStatus.ACTIVE), found.get(VersionStatus.SHADOW)
+
+
 def snapshot_of(version: PolicyVersion) -> PolicySnapshot:
     return PolicySnapshot(
         number=version.number,
@@ -89,9 +110,13 @@ def policy_version_create(
 ) -> PolicyVersion:
     """A new candidate version, compiled and tested. Identical sources give the same version
     back, so loading the same directory twice creates nothing."""
-    if not isinstance(modules, dict) or not modules or not all(
-        isinstance(n, str) and n.endswith(".rego") and isinstance(s, str)
-        for n, s in modules.items()
+    if (
+        not isinstance(modules, dict)
+        or not modules
+        or not all(
+            isinstance(n, str) and n.endswith(".rego") and isinstance(s, str)
+            for n, s in modules.items()
+        )
     ):
         raise ValidationError({"modules": ["Give at least one {name.rego: source} module."]})
     _validate_data(data)
@@ -111,9 +136,7 @@ def policy_version_create(
             note=note[:500],
             created_by=actor.label,
             test_results=results,
-            tests_passed=bool(results) and all(r["passed"] for r in results)
-            if results
-            else None,
+            tests_passed=bool(results) and all(r["passed"] for r in results) if results else None,
         )
         audit_record(
             actor=actor,
@@ -253,17 +276,16 @@ def _codes(violations: list[dict[str, Any]]) -> set[str]:
     return {v["code"] for v in violations if v.get("severity") == "deny"}
 
 
-def decision_evaluate(
-    *, actor: Actor, endpoint: str, request: DeploymentRequest
-) -> Decision:
+def decision_evaluate(*, actor: Actor, endpoint: str, request: DeploymentRequest) -> Decision:
     """Decide ``request`` with the active policy version and log the decision.
 
     Fail closed: no active version, an engine error or a timeout is a deny with the reason,
     unless POLICY_FAIL_OPEN names this endpoint; then it is an allow, and it is audited.
     A shadow version, if one runs, decides the same input and any disagreement is recorded.
     """
-    active = PolicyVersion.objects.filter(status=VersionStatus.ACTIVE).first()
-    shadow = PolicyVersion.objects.filter(status=VersionStatus.SHADOW).first()
+    deciding, shadowing = _deciding_versions()
+    active = deciding[0] if deciding else None
+    shadow = shadowing[0] if shadowing else None
     document = deployment_input(request)
     engine = policy_engine()
     error = ""
@@ -273,7 +295,7 @@ def decision_evaluate(
         result = _engine_failure(error)
     else:
         try:
-            result = engine.evaluate(snapshot_of(active), document)
+            result = engine.evaluate(deciding[1], document)
         except EngineError as exc:
             error = str(exc)
             result = _engine_failure(error)
@@ -281,52 +303,62 @@ def decision_evaluate(
     fail_open = bool(error) and endpoint in settings.POLICY_FAIL_OPEN
     if fail_open:
         result = EngineResult(allow=True, violations=result.violations)
-    shadow_outcome = _shadow_evaluate(shadow, document, result) if shadow else None
+    shadow_outcome = _shadow_evaluate(shadowing[1], document, result) if shadowing else None
 
-    with transaction.atomic():
-        decision = Decision.objects.create(
-            endpoint=endpoint,
-            caller=actor.label,
-            request_id=actor.request_id,
-            system_slug=request.system.slug,
-            model_version=request.model_version.version,
-            environment=request.environment,
-            input=mask_secrets(document),
-            allow=result.allow,
-            violations=result.violations,
-            policy_version=active,
-            policy_hash=active.content_hash if active else "",
-            engine=engine.name,
-            latency_ms=round(latency_ms, 3),
-            error=error,
-            fail_open=fail_open,
-        )
-        if shadow_outcome is not None:
-            ShadowResult.objects.create(decision=decision, policy_version=shadow, **shadow_outcome)
-        if fail_open:
-            audit_record(
-                actor=actor,
-                action="policy.decision.fail_open",
-                target=Target(
-                    type="policy.decision",
-                    id=str(decision.decision_id),
-                    repr=str(decision)[:255],
-                ),
-                after={"endpoint": endpoint, "error": error},
-                reason=f"The engine failed and {endpoint} is configured to fail open.",
-            )
+    decision = Decision(
+        endpoint=endpoint,
+        caller=actor.label,
+        request_id=actor.request_id,
+        system_slug=request.system.slug,
+        model_version=request.model_version.version,
+        environment=request.environment,
+        input=mask_secrets(document),
+        allow=result.allow,
+        violations=result.violations,
+        policy_version=active,
+        policy_hash=active.content_hash if active else "",
+        engine=engine.name,
+        latency_ms=round(latency_ms, 3),
+        error=error,
+        fail_open=fail_open,
+    )
+    if shadow_outcome is None and not fail_open:
+        decision.save()  # one INSERT in autocommit: the hot path pays no BEGIN/COMMIT trips
+    else:
+        with transaction.atomic():
+            decision.save()
+            if shadow_outcome is not None:
+                ShadowResult.objects.create(
+                    decision=decision, policy_version=shadow, **shadow_outcome
+                )
+            if fail_open:
+                audit_record(
+                    actor=actor,
+                    action="policy.decision.fail_open",
+                    target=Target(
+                        type="policy.decision",
+                        id=str(decision.decision_id),
+                        repr=str(decision)[:255],
+                    ),
+                    after={"endpoint": endpoint, "error": error},
+                    reason=f"The engine failed and {endpoint} is configured to fail open.",
+                )
     if error:
-        logger.warning("policy decision %s failed %s: %s", decision.decision_id,
-                       "open" if fail_open else "closed", error)
+        logger.warning(
+            "policy decision %s failed %s: %s",
+            decision.decision_id,
+            "open" if fail_open else "closed",
+            error,
+        )
     return decision
 
 
 def _shadow_evaluate(
-    shadow: PolicyVersion, document: dict[str, Any], active: EngineResult
+    shadow: PolicySnapshot, document: dict[str, Any], active: EngineResult
 ) -> dict[str, Any] | None:
     """Shadow versions run in-process, whatever engine decides (they only observe)."""
     try:
-        result = embedded_engine().evaluate(snapshot_of(shadow), document)
+        result = embedded_engine().evaluate(shadow, document)
     except EngineError as exc:
         return {"allow": None, "violations": [], "error": str(exc), "added": [], "removed": []}
     ours, theirs = _codes(active.violations), _codes(result.violations)

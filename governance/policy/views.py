@@ -23,8 +23,8 @@ from governance.policy.selectors import (
     deployment_request_resolve,
     policy_version_active,
     policy_version_get,
-    policy_version_list,
     policy_version_in_shadow,
+    policy_version_list,
     policy_version_previous,
 )
 from governance.policy.services import (
@@ -128,7 +128,9 @@ class PolicyVersionDetailView(PermissionRequiredMixin, View):
         "stop-shadow": policy_version_shadow_stop,
     }
 
-    def _render(self, request: HttpRequest, version: PolicyVersion, form: ReasonForm, status: int = 200) -> HttpResponse:
+    def _render(
+        self, request: HttpRequest, version: PolicyVersion, form: ReasonForm, status: int = 200
+    ) -> HttpResponse:
         previous = policy_version_previous(version)
         return render(
             request,
@@ -165,7 +167,9 @@ class PolicyVersionDetailView(PermissionRequiredMixin, View):
                 detail = exc.detail if isinstance(exc, DomainError) else " ".join(exc.messages)
                 form.add_error(None, detail)
             else:
-                messages.success(request, f"Policy v{version.number}: {request.POST['action']} done.")
+                messages.success(
+                    request, f"Policy v{version.number}: {request.POST['action']} done."
+                )
                 return redirect("policy:version-detail", number=version.number)
         return self._render(request, version, form, status=400)
 

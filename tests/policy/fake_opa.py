@@ -50,7 +50,14 @@ class FakeOpa:
                     try:
                         Interpreter().add_module("check.rego", source)
                     except RegoError:
-                        self._send(400, {"code": "invalid_parameter", "message": "error(s) occurred while compiling module(s)", "errors": [{"code": "rego_parse_error", "message": "parse error"}]})
+                        self._send(
+                            400,
+                            {
+                                "code": "invalid_parameter",
+                                "message": "error(s) occurred while compiling module(s)",
+                                "errors": [{"code": "rego_parse_error", "message": "parse error"}],
+                            },
+                        )
                         return
                     with fake.lock:
                         fake.policies[self.path.removeprefix("/v1/policies/")] = source
@@ -70,7 +77,9 @@ class FakeOpa:
                 if fake.delay:
                     threading.Event().wait(fake.delay)
                 document = json.loads(self._body() or b"{}").get("input")
-                query = "data." + self.path.removeprefix("/v1/data/").split("?")[0].replace("/", ".")
+                query = "data." + self.path.removeprefix("/v1/data/").split("?")[0].replace(
+                    "/", "."
+                )
                 with fake.lock:
                     interpreter = Interpreter()
                     for name, source in sorted(fake.policies.items()):

@@ -34,7 +34,9 @@ def body(**overrides):
 
 
 def test_pipeline_gets_an_explained_logged_decision(world, pipeline):
-    response = pipeline.post(URL, body(model_version="2.1-pkl", environment="production"), format="json")
+    response = pipeline.post(
+        URL, body(model_version="2.1-pkl", environment="production"), format="json"
+    )
     assert response.status_code == 200
     answer = response.json()
     assert answer["allow"] is False
@@ -64,7 +66,9 @@ def test_allowed_request(world, pipeline):
         ({"system": "churn"}, 400, "#/model_version"),
     ],
 )
-def test_bad_input_gets_a_clear_error_and_changes_nothing(world, pipeline, payload, status, pointer):
+def test_bad_input_gets_a_clear_error_and_changes_nothing(
+    world, pipeline, payload, status, pointer
+):
     events = AuditEvent.objects.count()
     response = pipeline.post(URL, payload, format="json")
     assert response.status_code == status
@@ -82,7 +86,9 @@ def test_invalid_json_is_400_and_changes_nothing(world, pipeline):
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
 def test_oversize_body_is_413(world, pipeline):
-    response = pipeline.post(URL, json.dumps(body(change={"x": "y" * 2000})), content_type="application/json")
+    response = pipeline.post(
+        URL, json.dumps(body(change={"x": "y" * 2000})), content_type="application/json"
+    )
     assert response.status_code == 413
     assert Decision.objects.count() == 0
 
@@ -116,7 +122,10 @@ def test_decision_log_filters_and_detail(world, pipeline, client_for):
 
 def test_admin_creates_and_activates_a_version_over_the_api(world, client_for):
     admin = client_for("admin")
-    data = {**world.policy.data, "evaluation": {**world.policy.data["evaluation"], "regression_tolerance": 0.03}}
+    data = {
+        **world.policy.data,
+        "evaluation": {**world.policy.data["evaluation"], "regression_tolerance": 0.03},
+    }
     created = admin.post(
         "/api/v1/policy/versions",
         {"modules": world.policy.modules, "data": data, "note": "wider tolerance"},
@@ -127,9 +136,14 @@ def test_admin_creates_and_activates_a_version_over_the_api(world, client_for):
     assert created.json()["tests_passed"] is True
     refused = admin.post(f"/api/v1/policy/versions/{number}/activate", {}, format="json")
     assert refused.status_code == 400
-    done = admin.post(f"/api/v1/policy/versions/{number}/activate", {"reason": "approved by MRB"}, format="json")
+    done = admin.post(
+        f"/api/v1/policy/versions/{number}/activate", {"reason": "approved by MRB"}, format="json"
+    )
     assert done.status_code == 200
     assert PolicyVersion.objects.get(number=number).status == "active"
-    assert client_for("requester").post(
-        f"/api/v1/policy/versions/{number}/activate", {"reason": "x"}, format="json"
-    ).status_code == 403
+    assert (
+        client_for("requester")
+        .post(f"/api/v1/policy/versions/{number}/activate", {"reason": "x"}, format="json")
+        .status_code
+        == 403
+    )

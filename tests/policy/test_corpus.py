@@ -53,7 +53,10 @@ def test_every_deny_names_the_nist_controls_it_enforces(engine):
     for case in CORPUS:
         for violation in engine.evaluate(shipped_policy(), case["input"]).violations:
             assert violation["controls"], violation["code"]
-            assert all(c.split()[0] in {"GOVERN", "MAP", "MEASURE", "MANAGE"} for c in violation["controls"])
+            assert all(
+                c.split()[0] in {"GOVERN", "MAP", "MEASURE", "MANAGE"}
+                for c in violation["controls"]
+            )
 
 
 def test_opa_adapter_pushes_policy_and_data_once_then_queries(fake_opa):
@@ -108,7 +111,10 @@ def test_a_policy_that_answers_no_decision_is_an_error():
 
 def test_a_policy_that_does_not_compile_is_an_error():
     broken = PolicySnapshot(
-        number=9, content_hash="c" * 64, modules={"x.rego": "package governance.deployment\nthis is not rego"}, data={}
+        number=9,
+        content_hash="c" * 64,
+        modules={"x.rego": "package governance.deployment\nthis is not rego"},
+        data={},
     )
     with pytest.raises(EngineError, match="does not compile"):
         EmbeddedEngine(timeout_seconds=5).evaluate(broken, {})

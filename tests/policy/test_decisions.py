@@ -98,8 +98,13 @@ def test_fail_open_endpoint_allows_and_every_such_decision_is_audited(world):
 
 
 def test_shadow_version_disagreement_is_recorded(world):
-    stricter = {**world.policy.data, "classification": {**world.policy.data["classification"], "staging": ["public"]}}
-    candidate = policy_version_create(actor=ACTOR, modules=world.policy.modules, data=stricter, note="stricter")
+    stricter = {
+        **world.policy.data,
+        "classification": {**world.policy.data["classification"], "staging": ["public"]},
+    }
+    candidate = policy_version_create(
+        actor=ACTOR, modules=world.policy.modules, data=stricter, note="stricter"
+    )
     policy_version_shadow(actor=ACTOR, version=candidate, reason="dry run before tightening")
     decision = ask(world)
     assert decision.allow is True  # the active version decides
@@ -110,7 +115,9 @@ def test_shadow_version_disagreement_is_recorded(world):
 
 def test_shadow_that_agrees_records_nothing(world):
     same_rules = {**world.policy.data, "freeze_windows": []}
-    candidate = policy_version_create(actor=ACTOR, modules=world.policy.modules, data=same_rules, note="no freeze")
+    candidate = policy_version_create(
+        actor=ACTOR, modules=world.policy.modules, data=same_rules, note="no freeze"
+    )
     policy_version_shadow(actor=ACTOR, version=candidate, reason="dry run")
     ask(world)
     assert not ShadowResult.objects.exists()

@@ -35,11 +35,15 @@ def test_activation_needs_a_reason_and_is_audited_and_retires_the_old_one(world)
         policy_version_activate(actor=ACTOR, version=candidate, reason="  ")
     candidate.refresh_from_db()
     assert candidate.status == VersionStatus.CANDIDATE
-    policy_version_activate(actor=ACTOR, version=candidate, reason="tolerance agreed by the model risk board")
+    policy_version_activate(
+        actor=ACTOR, version=candidate, reason="tolerance agreed by the model risk board"
+    )
     world.policy.refresh_from_db()
     candidate.refresh_from_db()
     assert (world.policy.status, candidate.status) == (VersionStatus.RETIRED, VersionStatus.ACTIVE)
-    event = AuditEvent.objects.get(action="policy.version.activated", target_id=str(candidate.number))
+    event = AuditEvent.objects.get(
+        action="policy.version.activated", target_id=str(candidate.number)
+    )
     assert event.reason == "tolerance agreed by the model risk board"
     assert event.before["displaced"] == [f"v{world.policy.number}"]
 
@@ -52,9 +56,13 @@ def test_activating_the_active_version_again_is_a_conflict(world):
 def test_a_version_whose_rego_tests_fail_cannot_be_activated(world):
     modules = {
         **world.policy.modules,
-        "extra_test.rego": "package governance.extra_test\nimport rego.v1\ntest_always_fails if { 1 == 2 }\n",
+        "extra_test.rego": (
+            "package governance.extra_test\nimport rego.v1\ntest_always_fails if { 1 == 2 }\n"
+        ),
     }
-    candidate = policy_version_create(actor=ACTOR, modules=modules, data=world.policy.data, note="x")
+    candidate = policy_version_create(
+        actor=ACTOR, modules=modules, data=world.policy.data, note="x"
+    )
     assert candidate.tests_passed is False
     failed = [r["name"] for r in candidate.test_results if not r["passed"]]
     assert failed == ["test_always_fails"]
@@ -63,7 +71,10 @@ def test_a_version_whose_rego_tests_fail_cannot_be_activated(world):
 
 
 def test_a_version_that_does_not_compile_is_refused_and_nothing_is_stored(world):
-    modules = {**world.policy.modules, "broken.rego": "package governance.deployment\nnot rego at all {"}
+    modules = {
+        **world.policy.modules,
+        "broken.rego": "package governance.deployment\nnot rego at all {",
+    }
     with pytest.raises(ValidationError, match="does not compile"):
         policy_version_create(actor=ACTOR, modules=modules, data=world.policy.data, note="x")
     assert PolicyVersion.objects.count() == 1
@@ -73,7 +84,14 @@ def test_a_version_that_does_not_compile_is_refused_and_nothing_is_stored(world)
     "windows",
     [
         [{"name": "x", "start": "2026-12-20", "end": "2027-01-02T00:00:00Z", "environments": []}],
-        [{"name": "x", "start": "2027-01-02T00:00:00Z", "end": "2026-12-20T00:00:00Z", "environments": []}],
+        [
+            {
+                "name": "x",
+                "start": "2027-01-02T00:00:00Z",
+                "end": "2026-12-20T00:00:00Z",
+                "environments": [],
+            }
+        ],
         "not a list",
     ],
 )

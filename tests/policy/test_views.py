@@ -63,7 +63,9 @@ def test_admin_edits_data_into_a_candidate_then_activates_it_with_a_reason(world
     assert response.status_code == 302
     page = admin.get(f"/policy/versions/{candidate.number}/").content.decode()
     assert "churn@2.1-pkl" in page and 'class="add"' in page
-    refused = admin.post(f"/policy/versions/{candidate.number}/", {"action": "activate", "reason": ""})
+    refused = admin.post(
+        f"/policy/versions/{candidate.number}/", {"action": "activate", "reason": ""}
+    )
     assert refused.status_code == 400
     admin.post(f"/policy/versions/{candidate.number}/", {"action": "activate", "reason": "MRB-42"})
     candidate.refresh_from_db()
@@ -74,7 +76,9 @@ def test_admin_edits_data_into_a_candidate_then_activates_it_with_a_reason(world
 def test_decision_log_filters_by_outcome(world, browser_as):
     client = browser_as("requester")
     for version, env in (("2.0", "staging"), ("2.1-pkl", "production")):
-        client.post("/policy/try/", {"system": "churn", "model_version": version, "environment": env})
+        client.post(
+            "/policy/try/", {"system": "churn", "model_version": version, "environment": env}
+        )
     page = client.get("/policy/decisions/?allow=false", HTTP_HX_REQUEST="true").content.decode()
     assert "churn@2.1-pkl" in page and "churn@2.0" not in page
     decision = Decision.objects.get(model_version="2.1-pkl")

@@ -39,16 +39,17 @@ class _Compiled:
         except RegoError as exc:
             raise EngineError(f"The policy does not compile: {_first_lines(str(exc))}") from None
         if not self.bundle.ok():
-            raise EngineError(
-                f"The policy does not compile: {_first_lines(rego_get_error(self.interpreter._impl))}"
-            )
+            detail = _first_lines(rego_get_error(self.interpreter._impl))
+            raise EngineError(f"The policy does not compile: {detail}")
 
     def run(self, document: dict[str, Any]) -> Any:
         self.interpreter.set_input(Input(document))
         output = self.interpreter.query_bundle(self.bundle)
         # str() of a failed output can crash regopy 1.5.2: ask ok() first.
         if not output.ok():
-            raise EngineError(f"Evaluation failed: {_first_lines(rego_get_error(self.interpreter._impl))}")
+            raise EngineError(
+                f"Evaluation failed: {_first_lines(rego_get_error(self.interpreter._impl))}"
+            )
         raw = str(output)
         if raw == "undefined":
             raise EngineError("The policy gave no decision for this input (undefined).")

@@ -13,8 +13,12 @@ import requests
 from opa_client import OpaClient
 from opa_client.errors import DeletePolicyError, RegoParseError
 
-from governance.policy.engines.base import EngineError, EngineResult, EngineTimeout
-from governance.policy.engines.base import result_from_decision
+from governance.policy.engines.base import (
+    EngineError,
+    EngineResult,
+    EngineTimeout,
+    result_from_decision,
+)
 from governance.policy.sources import DATA_MOUNT, DECISION_PATH, PolicySnapshot
 
 _PACKAGE, _RULE = DECISION_PATH.rsplit("/", 1)
@@ -50,8 +54,15 @@ class OpaEngine:
                     self.client.delete_policy(f"governance/{stale}")
                 self.client.update_or_create_data(policy.data, DATA_MOUNT)
             except requests.Timeout:
-                raise EngineTimeout(f"OPA did not accept the policy within {self.timeout}s") from None
-            except (requests.RequestException, RegoParseError, DeletePolicyError, ValueError) as exc:
+                raise EngineTimeout(
+                    f"OPA did not accept the policy within {self.timeout}s"
+                ) from None
+            except (
+                requests.RequestException,
+                RegoParseError,
+                DeletePolicyError,
+                ValueError,
+            ) as exc:
                 raise EngineError(f"OPA refused policy v{policy.number}: {exc}") from None
             self._pushed = policy.content_hash
             self._pushed_modules = set(policy.modules)
@@ -60,7 +71,9 @@ class OpaEngine:
         try:
             return self.client.query_rule(document, _PACKAGE, _RULE)
         except requests.Timeout:
-            raise EngineTimeout(f"OPA did not decide within {self.timeout * 1000:.0f} ms.") from None
+            raise EngineTimeout(
+                f"OPA did not decide within {self.timeout * 1000:.0f} ms."
+            ) from None
         except (requests.RequestException, ValueError) as exc:
             raise EngineError(f"OPA could not be queried: {exc}") from None
 

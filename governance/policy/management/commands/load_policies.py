@@ -1,7 +1,7 @@
 """policies/ as a policy version: idempotent, and activated when no version is active."""
 
-from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from governance.core.actor import Actor
 from governance.policy.services import policy_directory_load
