@@ -134,7 +134,16 @@ POLICY_FAIL_OPEN = env_list("POLICY_FAIL_OPEN", [])
 # Input fields whose names contain any of these are masked in the decision log.
 POLICY_MASKED_FIELDS = env_list(
     "POLICY_MASKED_FIELDS",
-    ["password", "secret", "token", "api_key", "apikey", "authorization", "credential", "private_key"],
+    [
+        "password",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "credential",
+        "private_key",
+    ],
 )
 
 # --- Inbound webhooks -----------------------------------------------------------------------
@@ -189,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PolicyVersionStatusEnum": "governance.policy.models.VersionStatus"},
 }
 # Bodies larger than this get 413 problem+json.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)

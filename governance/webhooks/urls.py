@@ -1,5 +1,16 @@
 """Inbound webhooks: Kubernetes admission and GitHub deployment protection rules."""
 
+from django.urls import path
+
+from governance.webhooks.views import GitHubDeploymentProtectionView, KubernetesAdmissionView
+
 app_name = "webhooks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("k8s/admission", KubernetesAdmissionView.as_view(), name="k8s-admission"),
+    path(
+        "github/deployment-protection",
+        GitHubDeploymentProtectionView.as_view(),
+        name="github-deployment-protection",
+    ),
+]

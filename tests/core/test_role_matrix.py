@@ -105,6 +105,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:policy-version-shadow-stop", "POST"): {ADMIN},
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
+    ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
+    ("webhooks:github-deployment-protection", "POST"): set(),  # a valid signature only
 }
 
 

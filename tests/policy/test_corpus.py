@@ -1,6 +1,7 @@
 """One golden corpus of inputs and expected decisions, run against every engine adapter."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,15 @@ def fake_opa():
         yield opa
 
 
-@pytest.fixture(params=["embedded", "opa"])
+# A real OPA server (docker-compose's, port published) joins the run when OPA_CORPUS_URL is set.
+REAL_OPA = os.environ.get("OPA_CORPUS_URL", "")
+
+
+@pytest.fixture(params=["embedded", "opa", *(["real-opa"] if REAL_OPA else [])])
 def engine(request, fake_opa):
     if request.param == "embedded":
         return EmbeddedEngine(timeout_seconds=5)
-    return OpaEngine(fake_opa.url, timeout_seconds=5)
+    return OpaEngine(REAL_OPA if request.param == "real-opa" else fake_opa.url, timeout_seconds=5)
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])

@@ -121,3 +121,29 @@ def test_shadow_that_agrees_records_nothing(world):
     policy_version_shadow(actor=ACTOR, version=candidate, reason="dry run")
     ask(world)
     assert not ShadowResult.objects.exists()
+
+
+def test_policy_input_gaps_equal_the_coverage_pages_gaps(world):
+    from governance.controls.coverage import coverage_for
+    from governance.controls.models import ControlStatus, Subcategory
+    from governance.controls.selectors import required_gaps
+    from governance.controls.services import control_implementation_update
+
+    high = world.system
+    high.risk_tier = "high"
+    high.save(update_fields=["risk_tier"])
+    for code, status in (("GOVERN 1.1", ControlStatus.IMPLEMENTED), ("MAP 1.1", "in_progress")):
+        control_implementation_update(
+            actor=ACTOR,
+            system=high,
+            subcategory=Subcategory.objects.get(code=code),
+            reason="progress",
+            status=status,
+        )
+    required, gaps = required_gaps(system=high)
+    coverage = coverage_for([high])[high.pk]
+    assert (required, gaps) == (coverage.total.required, coverage.gaps)
+    assert "GOVERN 1.1" not in gaps and "MAP 1.1" in gaps
+    decision = ask(world, environment="production")
+    assert decision.input["coverage"]["missing_required"] == gaps
+    assert "coverage.required_controls_missing" in {v["code"] for v in decision.violations}
