@@ -33,24 +33,25 @@ logger = logging.getLogger(__name__)
 _UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
-_snapshots: dict[str, tuple[PolicyVersion, PolicySnapshot]] = {}
+_snapshots: dict[str, PolicySnapshot] = {}
 
 
 def _deciding_versions() -> tuple[
     tuple[PolicyVersion, PolicySnapshot] | None, tuple[PolicyVersion, PolicySnapshot] | None
 ]:
-    """The active and shadow versions in one light query; sources and data are loaded once
-    per process per content hash (versions are immutable, so the hash names them)."""
+    """The active and shadow versions in one light query. Sources and data are loaded once
+    per process per content hash: a version's content never changes, so the hash names it."""
     found: dict[str, tuple[PolicyVersion, PolicySnapshot]] = {}
-    for pk, status, digest in PolicyVersion.objects.filter(
+    for pk, number, status, digest in PolicyVersion.objects.filter(
         status__in=[VersionStatus.ACTIVE, VersionStatus.SHADOW]
-    ).values_list("pk", "status", "content_hash"):
+    ).values_list("pk", "number", "status", "content_hash"):
         if digest not in _snapshots:
-            version = PolicyVersion.objects.get(pk=pk)
             if len(_snapshots) > 8:
                 _snapshots.clear()
-            _snapshots[digest] = (version, snapshot_of(version))
-        found[status] = _snapshots[digest]
+            _snapshots[digest] = snapshot_of(PolicyVersion.objects.get(pk=pk))
+        # Only what a decision records of its version; the row itself is never saved from here.
+        version = PolicyVersion(pk=pk, number=number, status=status, content_hash=digest)
+        found[status] = (version, _snapshots[digest])
     return found.get(VersionStatus.ACTIVE), found.get(VersionStatus.SHADOW)
 
 
