@@ -1,6 +1,7 @@
 """Control frameworks: NIST AI RMF 1.0 functions, categories and subcategories."""
 
 from django.db import models
+from django.urls import reverse
 
 
 class Framework(models.Model):
@@ -98,6 +99,15 @@ class GenAIRisk(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def object_url(self) -> str:
+        """Where a linked object is shown, for the kinds that have a page."""
+        if self.object_type == "policy.decision":
+            return reverse("policy:decision-detail", args=[self.object_id])
+        if self.object_type == "inventory.modelversion":
+            return reverse("inventory:system-detail", args=[self.object_id.partition("@")[0]])
+        return ""
 
 
 class GenAIAction(models.Model):
@@ -219,3 +229,12 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def object_url(self) -> str:
+        """Where a linked object is shown, for the kinds that have a page."""
+        if self.object_type == "policy.decision":
+            return reverse("policy:decision-detail", args=[self.object_id])
+        if self.object_type == "inventory.modelversion":
+            return reverse("inventory:system-detail", args=[self.object_id.partition("@")[0]])
+        return ""

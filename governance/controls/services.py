@@ -3,6 +3,7 @@ evidence; every change audited in its transaction."""
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -363,8 +364,8 @@ EVIDENCE_ALLOWED_TYPES = {
 
 
 def _linked_object_exists(object_type: str, object_id: str) -> bool:
-    """Objects evidence may point at. Policy decisions, approvals and incidents join this list
-    as those parts of the product arrive."""
+    """Objects evidence may point at. Approvals and incidents join this list as those parts of
+    the product arrive."""
     from governance.audit.models import AuditEvent
     from governance.inventory.models import Dataset, ModelVersion
 
@@ -375,12 +376,19 @@ def _linked_object_exists(object_type: str, object_id: str) -> bool:
         return ModelVersion.objects.filter(system__slug=slug, version=version).exists()
     if object_type == "inventory.dataset":
         return Dataset.objects.filter(slug=object_id).exists()
+    if object_type == "policy.decision":
+        from governance.policy.models import Decision
+
+        try:
+            return Decision.objects.filter(decision_id=uuid.UUID(object_id)).exists()
+        except ValueError:
+            return False
     raise ValidationError(
         {"object_type": [f"Unknown object type {object_type!r}; use {', '.join(LINKABLE_TYPES)}."]}
     )
 
 
-LINKABLE_TYPES = ("audit.event", "inventory.modelversion", "inventory.dataset")
+LINKABLE_TYPES = ("audit.event", "inventory.modelversion", "inventory.dataset", "policy.decision")
 
 
 def _evidence_record(

@@ -88,13 +88,15 @@ def test_engine_failure_denies_with_the_reason_by_default(world):
 
 
 @override_settings(OPA_URL="http://127.0.0.1:9", POLICY_TIMEOUT_MS=300, POLICY_FAIL_OPEN=["api"])
-def test_fail_open_endpoint_allows_and_every_such_decision_is_audited(world):
+def test_fail_open_endpoint_allows_and_every_such_decision_is_audited(world, client_for):
     decision = ask(world)
     assert decision.allow is True
     assert decision.fail_open is True
     event = AuditEvent.objects.get(action="policy.decision.fail_open")
     assert event.target_id == str(decision.decision_id)
     assert event.target_type == "policy.decision"
+    explorer = client_for("auditor").get("/audit/").content.decode()
+    assert f'href="/policy/decisions/{decision.decision_id}/"' in explorer
 
 
 def test_shadow_version_disagreement_is_recorded(world):
@@ -147,3 +149,30 @@ def test_policy_input_gaps_equal_the_coverage_pages_gaps(world):
     decision = ask(world, environment="production")
     assert decision.input["coverage"]["missing_required"] == gaps
     assert "coverage.required_controls_missing" in {v["code"] for v in decision.violations}
+
+
+def test_a_decision_can_be_linked_as_evidence(world):
+    from governance.controls.models import Subcategory
+    from governance.controls.services import evidence_add
+
+    decision = ask(world)
+    evidence = evidence_add(
+        actor=ACTOR,
+        system=world.system,
+        subcategory=Subcategory.objects.get(code="MEASURE 2.3"),
+        title="Release gate passed",
+        object_type="policy.decision",
+        object_id=str(decision.decision_id),
+    )
+    assert evidence.object_url == f"/policy/decisions/{decision.decision_id}/"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        evidence_add(
+            actor=ACTOR,
+            system=world.system,
+            subcategory=Subcategory.objects.get(code="MEASURE 2.3"),
+            title="Nothing",
+            object_type="policy.decision",
+            object_id="00000000-0000-0000-0000-000000000000",
+        )
