@@ -174,6 +174,7 @@ def demo_seed(*, actor: Actor, password: str) -> DemoSeedResult:
                 result.systems_created.append(spec["slug"])
         _seed_datasets_and_versions(actor)
         _seed_controls(actor)
+    _seed_policy_decisions(actor)
     return result
 
 
@@ -239,3 +240,29 @@ def _seed_controls(actor: Actor) -> None:
                     title=f"{sub.code} review record",
                     url=f"https://wiki.example.com/ai/{slug}/{sub.code.replace(' ', '-')}",
                 )
+
+
+def _seed_policy_decisions(actor: Actor) -> None:
+    """The shipped policy, and a pipeline's first questions about each demo system's newest
+    version, so the decision log has something to show (only once)."""
+    from governance.policy.models import Decision, Endpoint
+    from governance.policy.selectors import deployment_request_resolve
+    from governance.policy.services import decision_evaluate, policy_directory_load
+
+    policy_directory_load(actor=actor)
+    if Decision.objects.exists():
+        return
+    pipeline = Actor.system("demo-pipeline")
+    for system in AISystem.objects.filter(archived_at__isnull=True).order_by("slug"):
+        newest = system.versions.order_by("-registered_at").first()
+        if newest is None:
+            continue
+        for environment in ("staging", "production"):
+            request = deployment_request_resolve(
+                system_slug=system.slug,
+                version=newest.version,
+                environment=environment,
+                requester=system.owner.username,
+                change={"description": f"Release {newest.version} to {environment}"},
+            )
+            decision_evaluate(actor=pipeline, endpoint=Endpoint.API, request=request)
