@@ -27,15 +27,31 @@ class Perm:
     TOKENS_MANAGE = "tokens.manage"
     USERS_MANAGE = "users.manage"
     ACCOUNT_VIEW = "account.view"
+    INCIDENTS_VIEW = "incidents.view"
+    INCIDENTS_MANAGE = "incidents.manage"
+    SEVERITY_CONFIGURE = "severity.configure"
+    KILLSWITCHES_READ = "killswitches.read"
+    KILLSWITCHES_FLIP = "killswitches.flip"
+    KILLSWITCHES_MANAGE = "killswitches.manage"
 
 
-_READ = {Perm.DASHBOARD_VIEW, Perm.INVENTORY_VIEW, Perm.CONTROLS_VIEW, Perm.ACCOUNT_VIEW}
+_READ = {
+    Perm.DASHBOARD_VIEW,
+    Perm.INVENTORY_VIEW,
+    Perm.CONTROLS_VIEW,
+    Perm.ACCOUNT_VIEW,
+    Perm.INCIDENTS_VIEW,
+    Perm.KILLSWITCHES_READ,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
     Role.REQUESTER: frozenset(_READ | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
-    Role.APPROVER: frozenset(_READ | {Perm.CONTROLS_MANAGE}),
-    Role.INCIDENT_COMMANDER: frozenset(_READ),
+    # Minutes matter: approvers may engage (and release) kill switches without an approval.
+    Role.APPROVER: frozenset(_READ | {Perm.CONTROLS_MANAGE, Perm.KILLSWITCHES_FLIP}),
+    Role.INCIDENT_COMMANDER: frozenset(
+        _READ | {Perm.INCIDENTS_MANAGE, Perm.KILLSWITCHES_FLIP, Perm.KILLSWITCHES_MANAGE}
+    ),
     Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
     Role.ADMIN: frozenset(
         _READ
@@ -47,6 +63,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AUDIT_EXPORT,
             Perm.TOKENS_MANAGE,
             Perm.USERS_MANAGE,
+            Perm.INCIDENTS_MANAGE,
+            Perm.SEVERITY_CONFIGURE,
+            Perm.KILLSWITCHES_FLIP,
+            Perm.KILLSWITCHES_MANAGE,
         }
     ),
 }
@@ -60,6 +80,9 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.AUDIT_VIEW: "Read audit events",
     Perm.AUDIT_EXPORT: "Export the audit log",
     Perm.ACCOUNT_VIEW: "Read its own identity (whoami)",
+    Perm.INCIDENTS_VIEW: "Read incidents, their timelines and runbooks",
+    Perm.KILLSWITCHES_READ: "Read kill switch state and its event stream (AI services)",
+    Perm.KILLSWITCHES_FLIP: "Engage and release kill switches, with a reason",
 }
 
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "governance.audit",
     "governance.inventory",
     "governance.controls",
+    "governance.incidents",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,17 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Kill switches -------------------------------------------------------------------------
+# Flips fan out to the streams of every web worker through Redis pub/sub; without Redis the
+# streams poll the database (the source of truth) every KILL_SWITCH_STREAM_POLL_SECONDS.
+KILL_SWITCH_PUBSUB_URL = REDIS_URL
+KILL_SWITCH_REDIS_TIMEOUT_SECONDS = 0.5
+KILL_SWITCH_STREAM_POLL_SECONDS = 1.0
+KILL_SWITCH_STREAM_RETRY_MS = 1000
+# A stream ends after this long; the client reconnects with Last-Event-ID and misses nothing.
+KILL_SWITCH_STREAM_MAX_SECONDS = env_int("KILL_SWITCH_STREAM_MAX_SECONDS", 300)
+KILL_SWITCH_STREAM_HEARTBEAT_SECONDS = env_int("KILL_SWITCH_STREAM_HEARTBEAT_SECONDS", 15)
 
 # --- Policy engine --------------------------------------------------------------------------
 # Empty: Rego is evaluated in-process by regopy. Set: policies run on that OPA server.
