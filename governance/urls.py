@@ -7,6 +7,7 @@ from governance.accounts import urls as accounts_urls
 from governance.audit import urls as audit_urls
 from governance.controls import urls as controls_urls
 from governance.core import urls as core_urls
+from governance.incidents import urls as incidents_urls
 from governance.inventory import urls as inventory_urls
 
 api_v1 = [
@@ -14,6 +15,7 @@ api_v1 = [
     *audit_urls.api_urlpatterns,
     *inventory_urls.api_urlpatterns,
     *controls_urls.api_urlpatterns,
+    *incidents_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -22,6 +24,7 @@ urlpatterns = [
     path("", include(audit_urls)),
     path("", include(inventory_urls)),
     path("", include(controls_urls)),
+    path("", include(incidents_urls)),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -963,3 +963,14 @@ def _step_finish(
             after={"status": locked.status, "outcome": outcome, "result": result},
         )
     return locked
+
+
+def kill_switch_refused_unknown(*, actor: Actor, action: str, key: str, reason: str) -> None:
+    """An attempt to flip a switch that does not exist: nothing to change, but audited."""
+    _refused(
+        actor=actor,
+        action=action,
+        target=Target(type="incidents.killswitch", id=key[:255], repr=key[:255]),
+        reason=reason,
+        exc=DomainError(f"No kill switch {key!r}."),
+    )
