@@ -19,7 +19,9 @@ SECTIONS = (
     Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
     Section("Incidents", "incidents:board", Perm.INCIDENTS_VIEW, "/incidents"),
-    Section("Kill switches", "incidents:kill-switch-panel", Perm.KILLSWITCHES_READ, "/kill-switches"),
+    Section(
+        "Kill switches", "incidents:kill-switch-panel", Perm.KILLSWITCHES_READ, "/kill-switches"
+    ),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),

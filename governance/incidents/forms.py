@@ -117,7 +117,7 @@ class RunbookFromTemplateForm(forms.Form):
     model_version = forms.CharField(
         required=False, help_text="Version to roll back to (must be registered)"
     )
-    webhook_url = forms.URLField(required=False)
+    webhook_url = forms.URLField(required=False, assume_scheme="https")
     webhook_secret = forms.CharField(required=False, help_text="whsec_…")
 
     def clean(self) -> dict:
@@ -139,7 +139,7 @@ class StepForm(forms.Form):
     action = forms.ChoiceField(choices=StepAction.choices, required=False)
     kill_switch = forms.CharField(required=False, help_text="key")
     model_version = forms.CharField(required=False)
-    webhook_url = forms.URLField(required=False)
+    webhook_url = forms.URLField(required=False, assume_scheme="https")
     webhook_secret = forms.CharField(required=False)
 
 

@@ -319,9 +319,7 @@ class StepExecution(models.Model):
 
     run = models.ForeignKey(RunbookRun, on_delete=models.CASCADE, related_name="executions")
     step = models.ForeignKey(RunbookStep, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(
-        max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING
-    )
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING)
     performed_by = models.CharField(max_length=150, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

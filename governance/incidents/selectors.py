@@ -114,9 +114,9 @@ def runbook_list(*, principal: Any) -> QuerySet[Runbook]:
     return Runbook.objects.select_related("system").prefetch_related(
         Prefetch(
             "steps",
-            queryset=RunbookStep.objects.select_related(
-                "kill_switch", "model_version"
-            ).order_by("position"),
+            queryset=RunbookStep.objects.select_related("kill_switch", "model_version").order_by(
+                "position"
+            ),
         )
     )
 

@@ -23,9 +23,7 @@ urlpatterns = [
         views.IncidentPostmortemView.as_view(),
         name="incident-postmortem",
     ),
-    path(
-        "incidents/<int:number>/runbooks", views.RunbookStartView.as_view(), name="runbook-start"
-    ),
+    path("incidents/<int:number>/runbooks", views.RunbookStartView.as_view(), name="runbook-start"),
     path(
         "incidents/<int:number>/steps/<int:execution_id>",
         views.StepPerformView.as_view(),
@@ -49,12 +47,8 @@ urlpatterns = [
 # The stream comes before {key}: "stream" is a reserved key.
 api_urlpatterns = [
     path("kill-switches/", api.KillSwitchListApi.as_view(), name="kill-switches"),
-    path(
-        "kill-switches/stream", api.KillSwitchStreamView.as_view(), name="kill-switch-stream"
-    ),
-    path(
-        "kill-switches/<slug:key>", api.KillSwitchDetailApi.as_view(), name="kill-switch-detail"
-    ),
+    path("kill-switches/stream", api.KillSwitchStreamView.as_view(), name="kill-switch-stream"),
+    path("kill-switches/<slug:key>", api.KillSwitchDetailApi.as_view(), name="kill-switch-detail"),
     path(
         "kill-switches/<slug:key>/engage",
         api.KillSwitchEngageApi.as_view(),

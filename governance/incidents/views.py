@@ -440,9 +440,7 @@ class RunbookDetailView(PermissionRequiredMixin, View):
         form = StepForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            data["kill_switch"] = KillSwitch.objects.filter(
-                key=data["kill_switch"] or None
-            ).first()
+            data["kill_switch"] = KillSwitch.objects.filter(key=data["kill_switch"] or None).first()
             data["model_version"] = ModelVersion.objects.filter(
                 system=runbook.system, version=data["model_version"] or None
             ).first()
@@ -469,9 +467,7 @@ class SeverityLevelsView(PermissionRequiredMixin, View):
             (
                 level,
                 SeverityLevelForm(
-                    initial={
-                        f: getattr(level, f) for f in ("name", "harm", "exposure", "scale")
-                    }
+                    initial={f: getattr(level, f) for f in ("name", "harm", "exposure", "scale")}
                     | {"response": level.response},
                     prefix=level.code,
                 )
