@@ -8,7 +8,6 @@ from django.db import models
 from governance.core.models import TimeStampedModel
 from governance.inventory.models import AISystem, Environment, ModelVersion, slug_validator
 
-
 SECOND_PERSON_MAX_RANK = 2
 
 

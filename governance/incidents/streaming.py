@@ -8,6 +8,7 @@ publish (Redis down) delays a flip by at most one poll, and a client that reconn
 Last-Event-ID gets every flip it missed.
 """
 
+import contextlib
 import json
 import logging
 import threading
@@ -83,10 +84,8 @@ def _subscribe() -> Any:
 
 def _close(pubsub: Any) -> None:
     if pubsub is not None:
-        try:
+        with contextlib.suppress(redis.RedisError, OSError):
             pubsub.close()
-        except (redis.RedisError, OSError):
-            pass
 
 
 def sse_event(event: KillSwitchEvent) -> str:

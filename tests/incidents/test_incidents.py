@@ -257,9 +257,9 @@ def test_signature_matches_the_standard_webhooks_known_answer():
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list = []  # noqa: RUF012
+    received: list = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
         self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(204)
