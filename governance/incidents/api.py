@@ -27,6 +27,7 @@ from governance.incidents.selectors import (
     incident_list,
     incident_timeline,
     kill_switch_get,
+    kill_switch_get_for_flip,
     kill_switch_list,
     severity_level_list,
 )
@@ -148,7 +149,7 @@ class _FlipApi(APIView):
         if not serializer.is_valid():
             return _refusal(request, exceptions.ValidationError(serializer.errors))
         try:
-            switch = kill_switch_get(principal=request.user, key=key)
+            switch = kill_switch_get_for_flip(principal=request.user, key=key)
         except Http404 as exc:  # an unknown key is refused, and audited
             kill_switch_refused_unknown(
                 actor=actor,

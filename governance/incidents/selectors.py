@@ -156,6 +156,14 @@ def kill_switch_get(*, principal: Any, key: str) -> KillSwitch:
     return get_object_or_404(kill_switch_list(principal=principal), key=key)
 
 
+def kill_switch_get_for_flip(*, principal: Any, key: str) -> KillSwitch:
+    """Flipping implies seeing the switch, even for a token that may only flip."""
+    switches = KillSwitch.objects.select_related("system", "incident")
+    if not has_perm(principal, Perm.KILLSWITCHES_FLIP):
+        switches = switches.none()
+    return get_object_or_404(switches, key=key)
+
+
 def kill_switches_of_systems(*, principal: Any, systems: list[AISystem]) -> QuerySet[KillSwitch]:
     return kill_switch_list(principal=principal).filter(system__in=systems)
 

@@ -41,6 +41,7 @@ from governance.incidents.selectors import (
     incident_runs,
     incident_timeline,
     kill_switch_get,
+    kill_switch_get_for_flip,
     kill_switch_list,
     kill_switches_of_systems,
     runbook_get,
@@ -348,7 +349,7 @@ class KillSwitchFlipView(PermissionRequiredMixin, View):
     required_permission = Perm.KILLSWITCHES_FLIP
 
     def post(self, request: HttpRequest, key: str) -> HttpResponse:
-        switch = kill_switch_get(principal=request.user, key=key)
+        switch = kill_switch_get_for_flip(principal=request.user, key=key)
         form = FlipForm(request.POST)
         if not form.is_valid():
             messages.error(request, form_errors(form))

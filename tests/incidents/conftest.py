@@ -75,3 +75,15 @@ def make_incident(system: AISystem, commander: User) -> Callable[..., Incident]:
 @pytest.fixture
 def incident(make_incident: Callable[..., Incident]) -> Incident:
     return make_incident()
+
+
+@pytest.fixture
+def eager_celery() -> object:
+    """Run tasks in-process in this test, also in the services pass (the worker tests use the
+    real worker instead)."""
+    from governance.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -156,7 +156,7 @@ def test_every_starter_template_exists():
 
 
 def test_manual_and_automated_steps_record_who_when_and_outcome(
-    system, switch, version, incident, commander, django_capture_on_commit_callbacks
+    system, switch, version, incident, commander, django_capture_on_commit_callbacks, eager_celery
 ):
     actor = Actor.for_user(commander)
     runbook = runbook_create_from_template(
@@ -270,7 +270,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 def test_webhook_step_posts_a_signed_event(
-    system, incident, commander, django_capture_on_commit_callbacks
+    system, incident, commander, django_capture_on_commit_callbacks, eager_celery
 ):
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -304,7 +304,7 @@ def test_webhook_step_posts_a_signed_event(
 
 
 def test_a_failed_webhook_step_is_recorded_as_failed(
-    system, incident, commander, django_capture_on_commit_callbacks
+    system, incident, commander, django_capture_on_commit_callbacks, eager_celery
 ):
     actor = Actor.for_user(commander)
     runbook = runbook_create_from_template(
