@@ -8,6 +8,7 @@ from governance.accounts.models import Role, User
 from governance.core.actor import Actor
 from governance.incidents.models import Incident, KillSwitch, SeverityLevel
 from governance.incidents.services import incident_open, kill_switch_create
+from governance.incidents.severity import severity_levels_ensure
 from governance.inventory.models import AISystem
 from governance.inventory.services import ai_system_create, model_version_register
 
@@ -87,3 +88,10 @@ def eager_celery() -> object:
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _severity_levels(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the rows the migration created; put the levels back."""
+    if request.node.get_closest_marker("django_db"):
+        severity_levels_ensure()

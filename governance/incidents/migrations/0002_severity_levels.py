@@ -1,4 +1,4 @@
-"""The starter severity levels with AI-specific criteria; admins edit them afterwards."""
+"""The starter severity levels (a frozen copy of governance/incidents/severity.py)."""
 
 from django.db import migrations
 
