@@ -17,6 +17,7 @@ instead: ``engaged`` for switches that must fail closed, ``released`` for fail-o
         return route_to_human(request)
 """
 
+import contextlib
 import http.client
 import json
 import threading
@@ -82,10 +83,9 @@ class KillSwitchClient:
     def _run(self) -> None:
         retry = 1.0
         while not self._stop.is_set():
-            try:
+            # Any failure: wait, reconnect, resume from the last event id.
+            with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
                 retry = self._follow(retry)
-            except (OSError, http.client.HTTPException, ValueError):
-                pass
             self._stop.wait(retry)
 
     def _follow(self, retry: float) -> float:
