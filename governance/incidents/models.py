@@ -122,7 +122,7 @@ class TimelineEntry(models.Model):
 class SwitchScope(models.TextChoices):
     SYSTEM = "system", "Whole system"
     ENVIRONMENT = "environment", "One environment"
-    FEATURE = "feature", "One feature (a tool, a retriever, a prompt…)"
+    FEATURE = "feature", "Feature"
 
 
 class SwitchState(models.TextChoices):
