@@ -33,6 +33,9 @@ def point_at_bench_database() -> None:
 
 
 def main() -> None:
+    # `python bench/run.py [audit_append] [kill_switches]`: all benchmarks by default.
+    chosen = set(sys.argv[1:]) or {"audit_append", "kill_switches"}
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     point_at_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings.base")
     os.environ.setdefault("DEBUG", "false")
@@ -42,9 +45,16 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench import audit_append
+    if "audit_append" in chosen:
+        from bench import audit_append
 
-    audit_append.run()
+        audit_append.run()
+    if "kill_switches" in chosen:
+        from bench import kill_switches
+
+        # The kill switch stream fans out through Redis pub/sub (channel named after the bench
+        # database, so nothing else hears it); the rest of the benchmarks need no Redis.
+        kill_switches.run(redis_url=redis_url)
 
 
 if __name__ == "__main__":
