@@ -71,6 +71,8 @@ def start_gunicorn(port: int, redis_url: str) -> subprocess.Popen:
             str(THREADS),
             "--log-level",
             "warning",
+            "--graceful-timeout",
+            "2",
         ],
         cwd=ROOT,
         env=env,
@@ -90,7 +92,7 @@ def start_gunicorn(port: int, redis_url: str) -> subprocess.Popen:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def read_load(port: int, path: str, token: str, clients: int) -> dict:
@@ -148,13 +150,16 @@ class StreamReader:
 
     def read(self) -> None:
         data = None
-        for raw in self.response.fp:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("data: "):
-                data = line[6:]
-            elif not line and data is not None:
-                self.events.put((time.perf_counter(), json.loads(data)))
-                data = None
+        try:
+            for raw in self.response.fp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("data: "):
+                    data = line[6:]
+                elif not line and data is not None:
+                    self.events.put((time.perf_counter(), json.loads(data)))
+                    data = None
+        except (OSError, ValueError):
+            pass  # closed at the end of the run
 
 
 def propagation(port: int, token: str, switch: object) -> dict:
@@ -193,7 +198,7 @@ def run(*, redis_url: str) -> None:
     )
     switch = kill_switch_create(actor=actor, key="bench-switch", system=system, scope="system")
     _, token = api_token_create(
-        actor=actor,
+        actor=Actor.for_user(admin),
         name="bench-reader",
         scopes=[Perm.KILLSWITCHES_READ, Perm.ACCOUNT_VIEW],
     )
@@ -236,4 +241,7 @@ def run(*, redis_url: str) -> None:
         print(json.dumps(propagation(port, token, switch)), flush=True)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -12,7 +12,9 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "governance_bench"
+# BENCH_DATABASE lets two checkouts bench on one PostgreSQL server without dropping each
+# other's database.
+BENCH_DB = os.environ.get("BENCH_DATABASE", "governance_bench")
 
 
 def point_at_bench_database() -> None:

@@ -1,7 +1,5 @@
 """Incidents and kill switches over the API; the kill switch read path is for AI services."""
 
-import hashlib
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,9 +24,9 @@ from governance.incidents.selectors import (
     incident_get,
     incident_list,
     incident_timeline,
-    kill_switch_get,
     kill_switch_get_for_flip,
     kill_switch_list,
+    kill_switch_read,
     severity_level_list,
 )
 from governance.incidents.services import (
@@ -79,11 +77,6 @@ class KillSwitchSerializer(serializers.Serializer):
     release_pending = serializers.BooleanField()
 
 
-def etag_of(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
-
-
 def _matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
@@ -111,7 +104,7 @@ class KillSwitchListApi(APIView):
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(switches, request, view=self)
-        return paginator.get_paginated_response([kill_switch_representation(s) for s in page])
+        return paginator.get_paginated_response([s.representation for s in page])
 
 
 class KillSwitchDetailApi(APIView):
@@ -124,8 +117,7 @@ class KillSwitchDetailApi(APIView):
         parameters=[OpenApiParameter("If-None-Match", location=OpenApiParameter.HEADER)],
     )
     def get(self, request: Request, key: str) -> Response:
-        body = kill_switch_representation(kill_switch_get(principal=request.user, key=key))
-        etag = etag_of(body)
+        body, etag = kill_switch_read(principal=request.user, key=key)
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if _matches(request.headers.get("If-None-Match", ""), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)

@@ -165,6 +165,9 @@ class KillSwitch(TimeStampedModel):
     release_requested_by_id = models.CharField(max_length=64, blank=True)
     release_requested_at = models.DateTimeField(null=True, blank=True)
     release_request_reason = models.TextField(blank=True)
+    # What readers get, materialised by every write: the hot read path is one narrow query.
+    representation = models.JSONField(default=dict, editable=False)
+    etag = models.CharField(max_length=34, blank=True, editable=False)
 
     class Meta:
         ordering = ["system__name", "key"]

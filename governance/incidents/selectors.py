@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django.db.models import Max, Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -154,6 +155,17 @@ def kill_switch_list(
 
 def kill_switch_get(*, principal: Any, key: str) -> KillSwitch:
     return get_object_or_404(kill_switch_list(principal=principal), key=key)
+
+
+def kill_switch_read(*, principal: Any, key: str) -> tuple[dict[str, Any], str]:
+    """The hot read path for AI services: the materialised representation and its ETag."""
+    switches = KillSwitch.objects.filter(key=key)
+    if not has_perm(principal, Perm.KILLSWITCHES_READ):
+        switches = switches.none()
+    row = switches.values_list("representation", "etag").first()
+    if row is None:
+        raise Http404("No such kill switch.")
+    return row
 
 
 def kill_switch_get_for_flip(*, principal: Any, key: str) -> KillSwitch:

@@ -4,6 +4,8 @@ Refused attempts (no reason, a closed incident, a release without a second perso
 nothing and are audited as ``...refused`` in a transaction of their own.
 """
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC
 from typing import Any
@@ -412,6 +414,13 @@ def kill_switch_representation(switch: KillSwitch) -> dict[str, Any]:
     }
 
 
+def _materialize(switch: KillSwitch) -> None:
+    """Store what readers get and its strong ETag; every write calls this before save()."""
+    switch.representation = kill_switch_representation(switch)
+    canonical = json.dumps(switch.representation, sort_keys=True, separators=(",", ":"))
+    switch.etag = '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
 def kill_switch_target(switch: KillSwitch) -> Target:
     return Target(type="incidents.killswitch", id=switch.key, repr=switch.key)
 
@@ -439,6 +448,7 @@ def kill_switch_create(
     switch.full_clean()
     if system.archived_at is not None:
         raise ValidationError({"system": ["The system is archived."]})
+    _materialize(switch)
     with transaction.atomic():
         switch.save()
         audit_record(
@@ -500,6 +510,7 @@ def kill_switch_engage(
             locked.incident = incident
             locked.version += 1
             _clear_release_request(locked)
+            _materialize(locked)
             locked.save()
             after = kill_switch_representation(locked)
             # The audit append locks the chain head until commit, so the event id taken below
@@ -572,6 +583,7 @@ def kill_switch_release(*, actor: Actor, switch: KillSwitch, reason: str) -> Kil
             locked.changed_at = timezone.now()
             locked.version += 1
             _clear_release_request(locked)
+            _materialize(locked)
             locked.save()
             after = kill_switch_representation(locked)
             audit_record(
@@ -612,6 +624,7 @@ def _request_release(
     switch.release_requested_at = timezone.now()
     switch.release_request_reason = reason
     switch.version += 1
+    _materialize(switch)
     switch.save()
     audit_record(
         actor=actor,
