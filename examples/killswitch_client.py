@@ -20,6 +20,7 @@ instead: ``engaged`` for switches that must fail closed, ``released`` for fail-o
 import contextlib
 import http.client
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -49,7 +50,7 @@ class KillSwitchClient:
         self.last_contact: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._connection: http.client.HTTPConnection | None = None
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, name="kill-switches", daemon=True)
 
     # --- what the service asks ---------------------------------------------------------------
@@ -77,8 +78,9 @@ class KillSwitchClient:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._connection is not None:
-            self._connection.close()
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # unblocks the reading thread at once
+                self._socket.shutdown(socket.SHUT_RDWR)
 
     def _run(self) -> None:
         retry = 1.0
@@ -94,14 +96,13 @@ class KillSwitchClient:
             if self.url.scheme == "https"
             else http.client.HTTPConnection
         )
-        self._connection = connection = connection_class(
-            self.url.hostname, self.url.port, timeout=self.stale_after
-        )
+        connection = connection_class(self.url.hostname, self.url.port, timeout=self.stale_after)
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = self.last_event_id
         query = f"?{urlencode({'system': self.system})}" if self.system else ""
         connection.request("GET", f"/api/v1/kill-switches/stream{query}", headers=headers)
+        self._socket = connection.sock  # the response owns it from here on
         response = connection.getresponse()
         if response.status != 200:
             raise OSError(f"stream answered {response.status}")
@@ -128,6 +129,7 @@ class KillSwitchClient:
                     self.last_event_id = fields["id"]
                 fields = {}
         finally:
+            response.close()
             connection.close()
         return retry
 

@@ -27,6 +27,17 @@ logger = logging.getLogger(__name__)
 
 _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
+_active = 0  # streams open in this process (tests wait for them to end)
+
+
+def active_streams() -> int:
+    return _active
+
+
+def _count(delta: int) -> None:
+    global _active
+    with _clients_lock:
+        _active += delta
 
 
 def channel_name() -> str:
@@ -108,6 +119,7 @@ def kill_switch_stream(
     deadline = started + settings.KILL_SWITCH_STREAM_MAX_SECONDS
     pubsub = _subscribe()
     next_subscribe = started + 10
+    _count(+1)
     try:
         yield f"retry: {settings.KILL_SWITCH_STREAM_RETRY_MS}\n\n"
         if last_event_id is None:
@@ -130,9 +142,12 @@ def kill_switch_stream(
                 yield ": heartbeat\n\n"
             if pubsub is None and now >= next_subscribe:
                 pubsub, next_subscribe = _subscribe(), now + 10
+            # Wake for the next poll, heartbeat or the end, whichever comes first: a heartbeat
+            # is also how a stream notices its client has gone.
+            wait = max(0.01, min(poll, last_beat + heartbeat - now, deadline - now))
             if pubsub is not None:
                 try:
-                    message = pubsub.get_message(timeout=poll)
+                    message = pubsub.get_message(timeout=wait)
                     while message is not None:  # drain a burst: one database read for all
                         message = pubsub.get_message(timeout=0)
                 except (redis.RedisError, OSError) as exc:
@@ -140,7 +155,8 @@ def kill_switch_stream(
                     _close(pubsub)
                     pubsub, next_subscribe = None, time.monotonic() + 10
             else:
-                time.sleep(poll)
+                time.sleep(wait)
     finally:
+        _count(-1)
         _close(pubsub)
         connection.close_if_unusable_or_obsolete()

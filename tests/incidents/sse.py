@@ -1,8 +1,10 @@
 """A small Server-Sent Events reader for tests: a thread parses events into a queue."""
 
+import contextlib
 import http.client
 import json
 import queue
+import socket
 import threading
 import time
 from typing import Any
@@ -24,6 +26,7 @@ class SSEReader:
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         self.connection.request("GET", f"/api/v1/kill-switches/stream{query}", headers=headers)
+        self.sock = self.connection.sock  # the response takes it over from the connection
         self.response = self.connection.getresponse()
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.comments = 0
@@ -65,4 +68,17 @@ class SSEReader:
                 return event
 
     def close(self) -> None:
+        # The response's file keeps the socket open after connection.close(): shut it down.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.connection.close()
+
+
+def wait_for_streams_to_end(timeout: float = 10.0) -> None:
+    """Streams notice a closed client at their next heartbeat write; wait for that, so no
+    server thread still holds a database connection when the test database goes away."""
+    from governance.incidents.streaming import active_streams
+
+    deadline = time.monotonic() + timeout
+    while active_streams() and time.monotonic() < deadline:
+        time.sleep(0.1)

@@ -10,6 +10,7 @@ import pytest
 from governance.accounts.permissions import Perm
 from governance.core.actor import Actor
 from governance.incidents.services import kill_switch_engage, kill_switch_release
+from tests.incidents.sse import wait_for_streams_to_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "killswitch_client.py"
@@ -70,4 +71,4 @@ def test_the_client_follows_flips_and_falls_back_to_safe_states(
         assert client.state("copilot-retriever") == "released"
     finally:
         client.stop()
-        time.sleep(1.2)
+        wait_for_streams_to_end()

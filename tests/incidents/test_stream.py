@@ -12,7 +12,7 @@ from governance.core.actor import Actor
 from governance.incidents.models import KillSwitch, KillSwitchEvent
 from governance.incidents.services import kill_switch_engage, kill_switch_release
 from governance.incidents.streaming import publish_flip
-from tests.incidents.sse import SSEReader
+from tests.incidents.sse import SSEReader, wait_for_streams_to_end
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLOSED_PORT = "redis://127.0.0.1:1/0"
@@ -42,7 +42,7 @@ def stream(live_server, token):
     yield open_
     for reader in readers:
         reader.close()
-    time.sleep(1.2)  # let the server notice the closed sockets at the next heartbeat
+    wait_for_streams_to_end()
 
 
 def engage(switch: KillSwitch, reason: str = "leak") -> KillSwitch:
@@ -149,3 +149,18 @@ def test_the_stream_needs_a_token_with_the_read_scope(live_server, make_token):
     with pytest.raises(urllib.error.HTTPError) as invalid:
         urllib.request.urlopen(bad, timeout=5)  # noqa: S310
     assert invalid.value.code == 401
+
+
+@pytest.mark.integration
+def test_flips_fan_out_through_redis_pubsub_not_the_poll(stream, switch, settings):
+    """With Redis, a flip reaches a stream long before its database poll would."""
+    assert settings.KILL_SWITCH_PUBSUB_URL.startswith("redis://")
+    settings.KILL_SWITCH_STREAM_POLL_SECONDS = 30
+    settings.KILL_SWITCH_STREAM_HEARTBEAT_SECONDS = 1
+    reader = stream()
+    reader.next(kind="snapshot")
+    time.sleep(0.3)  # the stream is now waiting on Redis for up to 30 s
+    started = time.monotonic()
+    engage(switch)
+    flip = reader.next(timeout=5, kind="flip")
+    assert flip["received_at"] - started < 0.5
