@@ -19,7 +19,7 @@ from governance.core.errors import DomainError
 from governance.core.idempotency import idempotent
 from governance.core.pagination import PageNumberPagination
 from governance.core.problems import problem_exception_handler, problem_response
-from governance.incidents.models import Incident, SeverityLevel
+from governance.incidents.models import Incident, SeverityLevel, SwitchScope, SwitchState
 from governance.incidents.selectors import (
     incident_get,
     incident_list,
@@ -61,12 +61,12 @@ def _refusal(request: Request, exc: Exception) -> Response:
 class KillSwitchSerializer(serializers.Serializer):
     key = serializers.SlugField()
     system = serializers.SlugField()
-    scope = serializers.ChoiceField(choices=["system", "environment", "feature"])
+    scope = serializers.ChoiceField(choices=SwitchScope.choices)
     environment = serializers.CharField(allow_null=True)
     feature = serializers.CharField(allow_null=True)
-    state = serializers.ChoiceField(choices=["engaged", "released"])
+    state = serializers.ChoiceField(choices=SwitchState.choices)
     safe_state = serializers.ChoiceField(
-        choices=["engaged", "released"],
+        choices=SwitchState.choices,
         help_text="What a client assumes when it cannot reach the server and its state is stale",
     )
     version = serializers.IntegerField()

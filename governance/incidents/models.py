@@ -88,6 +88,19 @@ class Incident(TimeStampedModel):
             return None
         return self.mitigated_at - self.opened_at
 
+    @property
+    def time_to_mitigate_text(self) -> str:
+        """e.g. "7 min 12 s", "2 h 5 min"; empty until mitigated."""
+        ttm = self.time_to_mitigate
+        if ttm is None:
+            return ""
+        seconds = int(ttm.total_seconds())
+        hours, rest = divmod(seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if hours:
+            return f"{hours} h {minutes} min"
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
 
 class TimelineKind(models.TextChoices):
     OPENED = "opened", "Opened"

@@ -501,8 +501,9 @@ def kill_switch_engage(
                     f"{locked.key} is already engaged (by {locked.changed_by} at "
                     f"{locked.changed_at:%Y-%m-%d %H:%M:%S} UTC)."
                 )
-            if incident is not None and not incident.is_open:
-                raise IncidentClosed(f"{incident.ref} is {incident.status}; reopen it first.")
+            current = Incident.objects.get(pk=incident.pk) if incident is not None else None
+            if current is not None and not current.is_open:
+                raise IncidentClosed(f"{current.ref} is {current.status}; reopen it first.")
             before = kill_switch_representation(locked)
             locked.state = SwitchState.ENGAGED
             locked.reason, locked.changed_by = why, actor.name[:150]

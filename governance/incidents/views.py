@@ -33,6 +33,7 @@ from governance.incidents.models import (
     KillSwitch,
     Runbook,
     StepAction,
+    SwitchState,
 )
 from governance.incidents.runbook_templates import runbook_create_from_template
 from governance.incidents.selectors import (
@@ -103,7 +104,7 @@ class IncidentBoardView(PermissionRequiredMixin, View):
             ("mitigated", "Mitigated", board["mitigated"]),
             ("closed", "Resolved (30 days)", board["closed"]),
         ]
-        engaged = [s for s in kill_switch_list(principal=request.user) if s.is_engaged]
+        engaged = kill_switch_list(principal=request.user).filter(state=SwitchState.ENGAGED)
         return render(
             request,
             "incidents/board.html",

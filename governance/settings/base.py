@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A kill switch's state and its safe state share one set of values.
+    "ENUM_NAME_OVERRIDES": {"KillSwitchStateEnum": "governance.incidents.models.SwitchState"},
 }
 # Bodies larger than this get 413 problem+json.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)

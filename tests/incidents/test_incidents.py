@@ -101,6 +101,7 @@ def test_status_flow_records_time_to_mitigate_and_postmortem(incident, commander
     )
     incident = incident_set_status(actor=actor, incident=incident, status="mitigated")
     assert incident.time_to_mitigate >= timedelta(minutes=7)
+    assert incident.time_to_mitigate_text.startswith("7 min")
     with pytest.raises(Conflict, match="Resolve"):
         incident_record_postmortem(
             actor=actor, incident=incident, cause="c", impact="i", actions="a"

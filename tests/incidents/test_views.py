@@ -145,3 +145,19 @@ def test_commanders_create_kill_switches(web, system):
         "released",
     )
     assert AuditEvent.objects.filter(action="incidents.killswitch.created").exists()
+
+
+def test_list_pages_and_endpoints_take_a_constant_number_of_queries(
+    web, make_switch, make_incident, django_assert_max_num_queries
+):
+    for n in range(6):
+        make_switch(f"switch-{n}")
+        make_incident(title=f"Incident {n}")
+    with django_assert_max_num_queries(12):
+        assert web.get("/incidents/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert web.get("/kill-switches/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert web.get("/api/v1/kill-switches/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert web.get("/api/v1/incidents/").status_code == 200
