@@ -8,6 +8,7 @@ import pytest
 from governance.audit.models import AuditEvent
 from governance.core.actor import Actor
 from governance.incidents.models import KillSwitch
+from governance.incidents.runbook_templates import runbook_create_from_template
 from governance.incidents.services import kill_switch_create
 from governance.incidents.severity import severity_levels_ensure
 from governance.inventory.services import ai_system_create
@@ -25,12 +26,19 @@ def test_commander_opens_an_incident_and_engages_a_kill_switch(person, sign_in, 
         owner=ines,
         risk_tier="high",
     )
-    kill_switch_create(
+    switch = kill_switch_create(
         actor=Actor.system("tests"),
         key="copilot-refund-tool",
         system=system,
         scope="feature",
         feature="refund_lookup",
+    )
+    runbook_create_from_template(
+        actor=Actor.system("tests"),
+        system=system,
+        template="disable-tool",
+        slug="copilot-disable-refunds",
+        kill_switch=switch,
     )
     page = sign_in("ines")
     page.click("nav >> text=Incidents")
@@ -59,6 +67,15 @@ def test_commander_opens_an_incident_and_engages_a_kill_switch(person, sign_in, 
     assert "Kill switch copilot-refund-tool ENGAGED: refund tool leaks card numbers" in timeline
     shot("incident-switch-engaged")
     assert KillSwitch.objects.get().state == "engaged"
+    # Follow the runbook: a manual step is ticked with its outcome.
+    page.click("button:has-text('Start runbook')")
+    page.wait_for_selector(".checklist .step")
+    step = page.locator(".checklist .step[data-step='2']")
+    step.locator("input[name=outcome]").fill("47 refund calls reviewed, 3 reversed")
+    step.locator("button:has-text('Mark done')").click()
+    page.wait_for_selector(".checklist .step-done[data-step='2']")
+    assert "47 refund calls reviewed" in page.locator("#timeline").inner_text()
+    shot("incident-runbook")
     assert AuditEvent.objects.filter(action="incidents.killswitch.engaged").count() == 1
     # The panel shows the state big and red, and a second person's release request is visible.
     page.click("nav >> text=Kill switches")
