@@ -7,6 +7,7 @@ from governance.accounts import urls as accounts_urls
 from governance.audit import urls as audit_urls
 from governance.controls import urls as controls_urls
 from governance.core import urls as core_urls
+from governance.incidents import urls as incidents_urls
 from governance.inventory import urls as inventory_urls
 from governance.policy import urls as policy_urls
 from governance.webhooks import urls as webhooks_urls
@@ -17,6 +18,7 @@ api_v1 = [
     *inventory_urls.api_urlpatterns,
     *controls_urls.api_urlpatterns,
     *policy_urls.api_urlpatterns,
+    *incidents_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -27,6 +29,7 @@ urlpatterns = [
     path("", include(controls_urls)),
     path("", include(policy_urls)),
     path("webhooks/", include(webhooks_urls)),
+    path("", include(incidents_urls)),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

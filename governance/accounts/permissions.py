@@ -31,6 +31,12 @@ class Perm:
     POLICY_MANAGE = "policy.manage"
     POLICY_CHECK = "policy.check"
     DECISIONS_VIEW = "decisions.view"
+    INCIDENTS_VIEW = "incidents.view"
+    INCIDENTS_MANAGE = "incidents.manage"
+    SEVERITY_CONFIGURE = "severity.configure"
+    KILLSWITCHES_READ = "killswitches.read"
+    KILLSWITCHES_FLIP = "killswitches.flip"
+    KILLSWITCHES_MANAGE = "killswitches.manage"
 
 
 _READ = {
@@ -39,6 +45,8 @@ _READ = {
     Perm.CONTROLS_VIEW,
     Perm.ACCOUNT_VIEW,
     Perm.POLICY_VIEW,
+    Perm.INCIDENTS_VIEW,
+    Perm.KILLSWITCHES_READ,
 }
 # Who takes part in releases may ask for decisions and read the decision log.
 _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
@@ -46,8 +54,17 @@ _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
     Role.REQUESTER: frozenset(_READ | _RELEASE | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
-    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE}),
-    Role.INCIDENT_COMMANDER: frozenset(_READ | {Perm.DECISIONS_VIEW}),
+    # Minutes matter: approvers may engage (and release) kill switches without an approval.
+    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE, Perm.KILLSWITCHES_FLIP}),
+    Role.INCIDENT_COMMANDER: frozenset(
+        _READ
+        | {
+            Perm.DECISIONS_VIEW,
+            Perm.INCIDENTS_MANAGE,
+            Perm.KILLSWITCHES_FLIP,
+            Perm.KILLSWITCHES_MANAGE,
+        }
+    ),
     Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}),
     Role.ADMIN: frozenset(
         _READ
@@ -61,6 +78,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AUDIT_EXPORT,
             Perm.TOKENS_MANAGE,
             Perm.USERS_MANAGE,
+            Perm.INCIDENTS_MANAGE,
+            Perm.SEVERITY_CONFIGURE,
+            Perm.KILLSWITCHES_FLIP,
+            Perm.KILLSWITCHES_MANAGE,
         }
     ),
 }
@@ -77,6 +98,9 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.POLICY_CHECK: "Ask for policy decisions (CI/CD, Kubernetes admission)",
     Perm.POLICY_VIEW: "Read policy versions and their sources",
     Perm.DECISIONS_VIEW: "Read the policy decision log",
+    Perm.INCIDENTS_VIEW: "Read incidents, their timelines and runbooks",
+    Perm.KILLSWITCHES_READ: "Read kill switch state and its event stream (AI services)",
+    Perm.KILLSWITCHES_FLIP: "Engage and release kill switches, with a reason",
 }
 
 

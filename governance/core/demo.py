@@ -11,6 +11,7 @@ from governance.accounts.services import user_create
 from governance.controls.models import ControlImplementation, ControlStatus, Subcategory
 from governance.controls.services import control_implementation_update, evidence_add
 from governance.core.actor import Actor
+from governance.incidents.demo import incidents_demo_seed
 from governance.inventory.models import AISystem, Dataset
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 
@@ -174,6 +175,7 @@ def demo_seed(*, actor: Actor, password: str) -> DemoSeedResult:
                 result.systems_created.append(spec["slug"])
         _seed_datasets_and_versions(actor)
         _seed_controls(actor)
+        incidents_demo_seed(actor=actor)
     _seed_policy_decisions(actor)
     return result
 

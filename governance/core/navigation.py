@@ -19,6 +19,10 @@ SECTIONS = (
     Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
     Section("Policy", "policy:overview", Perm.POLICY_VIEW, "/policy"),
+    Section("Incidents", "incidents:board", Perm.INCIDENTS_VIEW, "/incidents"),
+    Section(
+        "Kill switches", "incidents:kill-switch-panel", Perm.KILLSWITCHES_READ, "/kill-switches"
+    ),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),

@@ -250,8 +250,8 @@ class PolicyVersionDetailApi(APIView):
     required_permission = Perm.POLICY_VIEW
 
     @extend_schema(responses=PolicyVersionDetailOutputSerializer)
-    def get(self, request: Request, number: int) -> Response:
-        version = policy_version_get(principal=request.user, number=number)
+    def get(self, request: Request, version_number: int) -> Response:
+        version = policy_version_get(principal=request.user, number=version_number)
         return Response(PolicyVersionDetailOutputSerializer(version).data)
 
 
@@ -265,8 +265,8 @@ class _VersionActionApi(APIView):
 
     @extend_schema(request=ReasonInput, responses=PolicyVersionOutputSerializer)
     @idempotent
-    def post(self, request: Request, number: int) -> Response:
-        version = policy_version_get(principal=request.user, number=number)
+    def post(self, request: Request, version_number: int) -> Response:
+        version = policy_version_get(principal=request.user, number=version_number)
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         version = type(self).service(

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from governance.controls.selectors import required_gaps
+from governance.incidents.selectors import kill_switches_engaged_for
 from governance.inventory.models import AISystem, ModelVersion
 from governance.policy.models import Decision
 
@@ -72,12 +73,6 @@ def _version_in_environment(request: DeploymentRequest) -> ModelVersion | None:
     return ModelVersion.objects.filter(system=request.system, version=last).first()
 
 
-def engaged_kill_switches(system: AISystem, environment: str) -> list[dict[str, Any]]:
-    """Engaged kill switches that apply to this system and environment (none recorded yet:
-    the incidents work supplies them)."""
-    return []
-
-
 def deployment_input(request: DeploymentRequest, *, now: datetime | None = None) -> dict[str, Any]:
     system, version = request.system, request.model_version
     required, gaps = required_gaps(system=system)
@@ -107,6 +102,6 @@ def deployment_input(request: DeploymentRequest, *, now: datetime | None = None)
         # Release approvals arrive with the approvals work; until then no request has any.
         "approvals": [],
         "coverage": {"required": required, "missing_required": gaps},
-        "kill_switches": engaged_kill_switches(system, request.environment),
+        "kill_switches": kill_switches_engaged_for(system=system, environment=request.environment),
         "now": utc_stamp(now or timezone.now()),
     }

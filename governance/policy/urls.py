@@ -11,7 +11,7 @@ urlpatterns = [
     path("policy/data/", views.PolicyDataEditView.as_view(), name="data-edit"),
     path("policy/versions/", views.PolicyVersionListView.as_view(), name="version-list"),
     path(
-        "policy/versions/<int:number>/",
+        "policy/versions/<int:version_number>/",
         views.PolicyVersionDetailView.as_view(),
         name="version-detail",
     ),
@@ -34,22 +34,22 @@ api_urlpatterns = [
     ),
     path("policy/versions", api.PolicyVersionListCreateApi.as_view(), name="policy-versions"),
     path(
-        "policy/versions/<int:number>",
+        "policy/versions/<int:version_number>",
         api.PolicyVersionDetailApi.as_view(),
         name="policy-version-detail",
     ),
     path(
-        "policy/versions/<int:number>/activate",
+        "policy/versions/<int:version_number>/activate",
         api.PolicyVersionActivateApi.as_view(),
         name="policy-version-activate",
     ),
     path(
-        "policy/versions/<int:number>/shadow",
+        "policy/versions/<int:version_number>/shadow",
         api.PolicyVersionShadowApi.as_view(),
         name="policy-version-shadow",
     ),
     path(
-        "policy/versions/<int:number>/shadow/stop",
+        "policy/versions/<int:version_number>/shadow/stop",
         api.PolicyVersionShadowStopApi.as_view(),
         name="policy-version-shadow-stop",
     ),

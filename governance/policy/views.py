@@ -86,7 +86,7 @@ class PolicyDataEditView(PermissionRequiredMixin, View):
                 messages.success(
                     request, f"Saved as candidate v{version.number}. Review it, then activate it."
                 )
-                return redirect("policy:version-detail", number=version.number)
+                return redirect("policy:version-detail", version_number=version.number)
         return render(request, "policy/data_edit.html", {"form": form, "base": base}, status=400)
 
 
@@ -146,12 +146,12 @@ class PolicyVersionDetailView(PermissionRequiredMixin, View):
             status=status,
         )
 
-    def get(self, request: HttpRequest, number: int) -> HttpResponse:
-        version = policy_version_get(principal=request.user, number=number)
+    def get(self, request: HttpRequest, version_number: int) -> HttpResponse:
+        version = policy_version_get(principal=request.user, number=version_number)
         return self._render(request, version, ReasonForm())
 
-    def post(self, request: HttpRequest, number: int) -> HttpResponse:
-        version = policy_version_get(principal=request.user, number=number)
+    def post(self, request: HttpRequest, version_number: int) -> HttpResponse:
+        version = policy_version_get(principal=request.user, number=version_number)
         form = ReasonForm(request.POST)
         action = self.actions.get(request.POST.get("action", ""))
         if action is None:
@@ -170,7 +170,7 @@ class PolicyVersionDetailView(PermissionRequiredMixin, View):
                 messages.success(
                     request, f"Policy v{version.number}: {request.POST['action']} done."
                 )
-                return redirect("policy:version-detail", number=version.number)
+                return redirect("policy:version-detail", version_number=version.number)
         return self._render(request, version, form, status=400)
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "governance.controls",
     "governance.policy",
     "governance.webhooks",
+    "governance.incidents",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Kill switches -------------------------------------------------------------------------
+# Flips fan out to the streams of every web worker through Redis pub/sub; without Redis the
+# streams poll the database (the source of truth) every KILL_SWITCH_STREAM_POLL_SECONDS.
+KILL_SWITCH_PUBSUB_URL = REDIS_URL
+KILL_SWITCH_REDIS_TIMEOUT_SECONDS = 0.5
+KILL_SWITCH_STREAM_POLL_SECONDS = 1.0
+KILL_SWITCH_STREAM_RETRY_MS = 1000
+# A stream ends after this long; the client reconnects with Last-Event-ID and misses nothing.
+KILL_SWITCH_STREAM_MAX_SECONDS = env_int("KILL_SWITCH_STREAM_MAX_SECONDS", 300)
+KILL_SWITCH_STREAM_HEARTBEAT_SECONDS = env_int("KILL_SWITCH_STREAM_HEARTBEAT_SECONDS", 15)
+
 # --- Policy engine --------------------------------------------------------------------------
 # Empty: Rego is evaluated in-process by regopy. Set: policies run on that OPA server.
 OPA_URL = env_str("OPA_URL")
@@ -198,7 +210,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PolicyVersionStatusEnum": "governance.policy.models.VersionStatus"},
+    # A kill switch's state and its safe state share one set of values.
+    "ENUM_NAME_OVERRIDES": {
+        "KillSwitchStateEnum": "governance.incidents.models.SwitchState",
+        "PolicyVersionStatusEnum": "governance.policy.models.VersionStatus",
+    },
 }
 # Bodies larger than this get 413 problem+json.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)

@@ -17,6 +17,14 @@ from governance.accounts.permissions import TOKEN_SCOPES, Perm
 from governance.controls.models import Subcategory
 from governance.controls.services import catalog_load, evidence_add
 from governance.core.actor import Actor
+from governance.incidents.models import SeverityLevel
+from governance.incidents.runbook_templates import runbook_create_from_template
+from governance.incidents.selectors import incident_runs
+from governance.incidents.services import (
+    incident_open,
+    kill_switch_create,
+    runbook_start,
+)
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.selectors import deployment_request_resolve
 from governance.policy.services import decision_evaluate, policy_directory_load
@@ -30,6 +38,11 @@ SIGNED_IN = set(Role.values)
 ADMIN, AUDITOR, REQUESTER = Role.ADMIN.value, Role.AUDITOR.value, Role.REQUESTER.value
 APPROVER = Role.APPROVER.value
 DECISION_READERS = SIGNED_IN - {Role.VIEWER.value}
+COMMANDER = Role.INCIDENT_COMMANDER.value
+FLIPPERS = {ADMIN, COMMANDER, APPROVER}
+RESPONDERS = {ADMIN, COMMANDER}
+SWITCH_READERS = SIGNED_IN | {f"token:{Perm.KILLSWITCHES_READ}"}
+INCIDENT_READERS = SIGNED_IN | {f"token:{Perm.INCIDENTS_VIEW}"}
 
 # (url name, method) -> who may pass. Token principals are "token:<scope>".
 EXPECTED: dict[tuple[str, str], set[str]] = {
@@ -103,6 +116,35 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:policy-version-activate", "POST"): {ADMIN},
     ("api:policy-version-shadow", "POST"): {ADMIN},
     ("api:policy-version-shadow-stop", "POST"): {ADMIN},
+    ("incidents:board", "GET"): SIGNED_IN,
+    ("incidents:incident-open", "GET"): RESPONDERS,
+    ("incidents:incident-open", "POST"): RESPONDERS,
+    ("incidents:incident-detail", "GET"): SIGNED_IN,
+    ("incidents:incident-status", "POST"): RESPONDERS,
+    ("incidents:incident-severity", "POST"): RESPONDERS,
+    ("incidents:incident-note", "POST"): RESPONDERS,
+    ("incidents:incident-postmortem", "POST"): RESPONDERS,
+    ("incidents:runbook-start", "POST"): RESPONDERS,
+    ("incidents:step-perform", "POST"): RESPONDERS,
+    ("incidents:kill-switch-panel", "GET"): SIGNED_IN,
+    ("incidents:kill-switch-panel", "POST"): RESPONDERS,
+    ("incidents:kill-switch-card", "GET"): SIGNED_IN,
+    ("incidents:kill-switch-flip", "POST"): FLIPPERS,
+    ("incidents:runbook-list", "GET"): SIGNED_IN,
+    ("incidents:runbook-list", "POST"): RESPONDERS,
+    ("incidents:runbook-detail", "GET"): SIGNED_IN,
+    ("incidents:runbook-detail", "POST"): RESPONDERS,
+    ("incidents:severity-levels", "GET"): SIGNED_IN,
+    ("incidents:severity-levels", "POST"): {ADMIN},
+    ("api:kill-switches", "GET"): SWITCH_READERS,
+    ("api:kill-switch-stream", "GET"): SWITCH_READERS,
+    ("api:kill-switch-detail", "GET"): SWITCH_READERS,
+    ("api:kill-switch-engage", "POST"): FLIPPERS | {f"token:{Perm.KILLSWITCHES_FLIP}"},
+    ("api:kill-switch-release", "POST"): FLIPPERS | {f"token:{Perm.KILLSWITCHES_FLIP}"},
+    ("api:incidents", "GET"): INCIDENT_READERS,
+    ("api:incidents", "POST"): RESPONDERS,
+    ("api:incident-detail", "GET"): INCIDENT_READERS,
+    ("api:severity-levels", "GET"): INCIDENT_READERS,
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
     ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
@@ -210,12 +252,34 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
             system_slug=system.slug, version="1.0", environment="staging", requester="x"
         ),
     )
+    switch = kill_switch_create(
+        actor=Actor.system("tests"), key="matrix-system", system=system, scope="system"
+    )
+    incident = incident_open(
+        actor=Actor.system("tests"),
+        title="Matrix incident",
+        severity=SeverityLevel.objects.get(code="SEV3"),
+        systems=[system],
+        commander=admin_user,
+    )
+    runbook = runbook_create_from_template(
+        actor=Actor.system("tests"),
+        system=system,
+        template="disable-tool",
+        slug="matrix-system",
+        kill_switch=switch,
+    )
+    runbook_start(actor=Actor.system("tests"), incident=incident, runbook=runbook)
+    execution = incident_runs(incident=incident)[0].executions.all()[0]
     by_name = {
+        "number": incident.number,
+        "execution_id": execution.pk,
+        "key": switch.key,
         "version": "1.0",
         "code": "GOVERN 1.1",
         "username": admin_user.username,
         "evidence_id": evidence.pk,
-        "number": policy.number,
+        "version_number": policy.number,
         "decision_id": decision.decision_id,
     }
     values = {

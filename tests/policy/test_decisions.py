@@ -176,3 +176,30 @@ def test_a_decision_can_be_linked_as_evidence(world):
             object_type="policy.decision",
             object_id="00000000-0000-0000-0000-000000000000",
         )
+
+
+def test_an_engaged_kill_switch_refuses_deployment_and_a_released_one_does_not(world):
+    from governance.incidents.services import (
+        kill_switch_create,
+        kill_switch_engage,
+        kill_switch_release,
+    )
+
+    switch = kill_switch_create(actor=ACTOR, key="churn-off", system=world.system, scope="system")
+    prod_only = kill_switch_create(
+        actor=ACTOR,
+        key="churn-prod",
+        system=world.system,
+        scope="environment",
+        environment="production",
+    )
+    kill_switch_engage(actor=ACTOR, switch=prod_only, reason="drift in production")
+    assert "kill_switch.engaged" not in {v["code"] for v in ask(world).violations}  # staging
+    kill_switch_engage(actor=ACTOR, switch=switch, reason="PII leak in answers")
+    decision = ask(world)
+    assert decision.allow is False
+    engaged = [v for v in decision.violations if v["code"] == "kill_switch.engaged"]
+    assert engaged[0]["message"] == "Kill switch churn-off is engaged: PII leak in answers"
+    assert decision.input["kill_switches"][0]["key"] == "churn-off"
+    kill_switch_release(actor=ACTOR, switch=switch, reason="fixed")
+    assert ask(world).allow is True
