@@ -112,6 +112,7 @@ class TimelineKind(models.TextChoices):
     ROLLBACK = "rollback", "Rollback"
     WEBHOOK = "webhook", "Webhook"
     POSTMORTEM = "postmortem", "Postmortem"
+    DEPLOYMENT = "deployment", "Deployment refused"
 
 
 class TimelineEntry(models.Model):

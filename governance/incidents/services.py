@@ -988,3 +988,31 @@ def kill_switch_refused_unknown(*, actor: Actor, action: str, key: str, reason: 
         reason=reason,
         exc=DomainError(f"No kill switch {key!r}."),
     )
+
+
+def incident_deployment_refused(*, decision: Any) -> list[TimelineEntry]:
+    """A policy decision refused a deployment because kill switches were engaged: say so on
+    the timeline of each open incident those switches were engaged for."""
+    keys = [ks["key"] for ks in decision.input.get("kill_switches", [])]
+    switches = KillSwitch.objects.filter(key__in=keys, incident__isnull=False).select_related(
+        "incident"
+    )
+    entries = []
+    with transaction.atomic():
+        for switch in switches:
+            if switch.incident.status in (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM):
+                continue
+            entries.append(
+                _timeline(
+                    incident=switch.incident,
+                    kind=TimelineKind.DEPLOYMENT,
+                    message=(
+                        f"Deployment of {decision.system_slug}@{decision.model_version} to "
+                        f"{decision.environment} refused by policy: kill switch {switch.key} "
+                        "is engaged."
+                    ),
+                    actor=Actor(kind="system", id="policy", name=decision.caller),
+                    data={"decision_id": str(decision.decision_id), "switch": switch.key},
+                )
+            )
+    return entries

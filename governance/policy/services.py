@@ -15,6 +15,7 @@ from django.utils import timezone
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
 from governance.core.errors import Conflict, DomainError
+from governance.incidents.services import incident_deployment_refused
 from governance.policy.engines import embedded_engine, policy_engine
 from governance.policy.engines.base import EngineError, EngineResult
 from governance.policy.engines.embedded import compile_policy
@@ -344,6 +345,8 @@ def decision_evaluate(*, actor: Actor, endpoint: str, request: DeploymentRequest
                     after={"endpoint": endpoint, "error": error},
                     reason=f"The engine failed and {endpoint} is configured to fail open.",
                 )
+    if any(v["code"] == "kill_switch.engaged" for v in decision.violations):
+        incident_deployment_refused(decision=decision)
     if error:
         logger.warning(
             "policy decision %s failed %s: %s",

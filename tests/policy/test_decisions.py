@@ -203,3 +203,22 @@ def test_an_engaged_kill_switch_refuses_deployment_and_a_released_one_does_not(w
     assert decision.input["kill_switches"][0]["key"] == "churn-off"
     kill_switch_release(actor=ACTOR, switch=switch, reason="fixed")
     assert ask(world).allow is True
+
+
+def test_a_refused_deployment_lands_on_the_incident_timeline(world):
+    from governance.incidents.models import SeverityLevel, TimelineEntry
+    from governance.incidents.services import incident_open, kill_switch_create, kill_switch_engage
+
+    incident = incident_open(
+        actor=ACTOR,
+        title="Churn scores drift",
+        severity=SeverityLevel.objects.get(code="SEV2"),
+        systems=[world.system],
+        commander=world.owner,
+    )
+    switch = kill_switch_create(actor=ACTOR, key="churn-off", system=world.system, scope="system")
+    kill_switch_engage(actor=ACTOR, switch=switch, reason="drift", incident=incident)
+    decision = ask(world)
+    entry = TimelineEntry.objects.get(incident=incident, kind="deployment")
+    assert entry.data["decision_id"] == str(decision.decision_id)
+    assert "churn@2.0 to staging refused by policy" in entry.message
