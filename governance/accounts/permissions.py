@@ -31,6 +31,8 @@ class Perm:
     POLICY_MANAGE = "policy.manage"
     POLICY_CHECK = "policy.check"
     DECISIONS_VIEW = "decisions.view"
+    REPORTS_GENERATE = "reports.generate"
+    REPORTS_DOWNLOAD = "reports.download"
 
 
 _READ = {
@@ -42,16 +44,21 @@ _READ = {
 }
 # Who takes part in releases may ask for decisions and read the decision log.
 _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
+# Compliance PDFs print the audit log and the decision log: for those who may read both.
+_REPORTS = {Perm.REPORTS_GENERATE, Perm.REPORTS_DOWNLOAD}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
     Role.REQUESTER: frozenset(_READ | _RELEASE | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
     Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE}),
     Role.INCIDENT_COMMANDER: frozenset(_READ | {Perm.DECISIONS_VIEW}),
-    Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}),
+    Role.AUDITOR: frozenset(
+        _READ | _REPORTS | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}
+    ),
     Role.ADMIN: frozenset(
         _READ
         | _RELEASE
+        | _REPORTS
         | {
             Perm.POLICY_MANAGE,
             Perm.INVENTORY_MANAGE,
@@ -77,6 +84,8 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.POLICY_CHECK: "Ask for policy decisions (CI/CD, Kubernetes admission)",
     Perm.POLICY_VIEW: "Read policy versions and their sources",
     Perm.DECISIONS_VIEW: "Read the policy decision log",
+    Perm.REPORTS_GENERATE: "Request compliance PDF reports and read their status",
+    Perm.REPORTS_DOWNLOAD: "Download finished compliance PDF reports",
 }
 
 
