@@ -12,7 +12,7 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "governance_bench"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "governance_bench")
 
 
 def point_at_bench_database() -> None:
@@ -42,13 +42,15 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench import audit_append, policy_checks
+    from bench import audit_append, policy_checks, reports
 
-    which = set(sys.argv[1:]) or {"audit", "policy"}
+    which = set(sys.argv[1:]) or {"audit", "policy", "reports"}
     if "audit" in which:
         audit_append.run()
     if "policy" in which:
         policy_checks.run()
+    if "reports" in which:
+        reports.run()
 
 
 if __name__ == "__main__":

@@ -61,9 +61,7 @@ def pdf_write(html: str, *, target: Path, progress: Progress) -> RenderedPdf:
     progress(LAYOUT_DONE, f"Laid out {len(document.pages)} pages")
     document.write_pdf(target=str(target))
     progress(WRITTEN, "Wrote the PDF")
-    return RenderedPdf(
-        pages=len(document.pages), outline=_outline(document.make_bookmark_tree())
-    )
+    return RenderedPdf(pages=len(document.pages), outline=_outline(document.make_bookmark_tree()))
 
 
 def _outline(tree: list[Any]) -> list[dict[str, Any]]:

@@ -101,8 +101,11 @@ def report_request(
                 "actor, action or target, or take the events as CSV "
                 "(GET /api/v1/exports/audit-events.csv with the same filters) or as the "
                 "verifiable JSONL export (GET /api/v1/audit/export).",
-                errors={"since": [f"{events} events in the period; the limit is "
-                                  f"{settings.REPORT_MAX_EVENTS}."]},
+                errors={
+                    "since": [
+                        f"{events} events in the period; the limit is {settings.REPORT_MAX_EVENTS}."
+                    ]
+                },
             )
     parameters: dict[str, Any] = {
         "since": since.isoformat(),
@@ -234,9 +237,7 @@ def report_render(*, report_id: int) -> Report:
 
     head = AuditChainHead.objects.filter(id=1).values_list("sequence", "hash").first()
     chain_sequence, chain_hash = head or (0, GENESIS_HASH)
-    Report.objects.filter(pk=report_id).update(
-        chain_sequence=chain_sequence, chain_hash=chain_hash
-    )
+    Report.objects.filter(pk=report_id).update(chain_sequence=chain_sequence, chain_hash=chain_hash)
     fd, partial_name = tempfile.mkstemp(
         dir=_work_dir(), prefix=f"{report.public_id}-", suffix=".pdf.part"
     )

@@ -15,9 +15,7 @@ def build(scope: ReportScope) -> SectionContent | None:
         .order_by("status", "-number")
         .only("number", "status", "content_hash", "activated_at", "activated_by", "note")
     )
-    decisions = Decision.objects.filter(
-        occurred_at__gte=scope.since, occurred_at__lt=scope.until
-    )
+    decisions = Decision.objects.filter(occurred_at__gte=scope.since, occurred_at__lt=scope.until)
     if scope.system is not None:
         decisions = decisions.filter(system_slug=scope.system.slug)
     by_target = list(
