@@ -20,6 +20,7 @@ SECTIONS = (
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
     Section("Policy", "policy:overview", Perm.POLICY_VIEW, "/policy"),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
+    Section("Reports", "reports:list", Perm.REPORTS_GENERATE, "/reports"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
 )
