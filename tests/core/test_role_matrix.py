@@ -20,6 +20,7 @@ from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.selectors import deployment_request_resolve
 from governance.policy.services import decision_evaluate, policy_directory_load
+from governance.reports.models import Report
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:policy-version-activate", "POST"): {ADMIN},
     ("api:policy-version-shadow", "POST"): {ADMIN},
     ("api:policy-version-shadow-stop", "POST"): {ADMIN},
+    ("reports:list", "GET"): {ADMIN, AUDITOR},
+    ("reports:list", "POST"): {ADMIN, AUDITOR},
+    ("reports:row", "GET"): {ADMIN, AUDITOR},
+    ("reports:retry", "POST"): {ADMIN, AUDITOR},
+    ("reports:download", "GET"): {ADMIN, AUDITOR},
+    ("api:reports", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:reports", "POST"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-detail", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-retry", "POST"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-download", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_DOWNLOAD}"},
+    ("api:export-systems", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:export-controls", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:export-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:export-audit-events", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_EXPORT}"},
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
     ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
@@ -210,6 +225,9 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
             system_slug=system.slug, version="1.0", environment="staging", requester="x"
         ),
     )
+    report = Report.objects.create(
+        kind="portfolio", title="Matrix", requested_by_name="tests", parameters={}
+    )
     by_name = {
         "version": "1.0",
         "code": "GOVERN 1.1",
@@ -217,6 +235,8 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         "evidence_id": evidence.pk,
         "number": policy.number,
         "decision_id": decision.decision_id,
+        "fmt": "csv",
+        "public_id": report.public_id,
     }
     values = {
         SlugConverter: system.slug,
