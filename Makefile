@@ -28,13 +28,14 @@ run: install
 	@echo "Serving http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Browser journeys drive Debian's chromium; install it when it is missing and we may.
+# Browser journeys drive Debian's chromium; the report tests read PDFs with poppler-utils
+# (pdftotext, pdfinfo). Install them when they are missing and we may.
 browser-deps:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftotext >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	  else \
-	    echo "chromium is missing: sudo apt-get install chromium (the browser tests need it)"; exit 1; \
+	    echo "chromium or poppler-utils is missing: sudo apt-get install chromium poppler-utils (the browser and report tests need them)"; exit 1; \
 	  fi; \
 	fi
 

@@ -35,8 +35,9 @@ def point_at_bench_database() -> None:
 
 
 def main() -> None:
-    # `python bench/run.py [audit_append] [kill_switches] [policy_checks]`: all by default.
-    chosen = set(sys.argv[1:]) or {"audit_append", "kill_switches", "policy_checks"}
+    # `python bench/run.py [audit_append] [kill_switches] [policy_checks] [reports]`: all by
+    # default.
+    chosen = set(sys.argv[1:]) or {"audit_append", "kill_switches", "policy_checks", "reports"}
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     point_at_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings.base")
@@ -61,6 +62,10 @@ def main() -> None:
         from bench import policy_checks
 
         policy_checks.run()
+    if "reports" in chosen:
+        from bench import reports
+
+        reports.run()
 
 
 if __name__ == "__main__":

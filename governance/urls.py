@@ -10,6 +10,7 @@ from governance.core import urls as core_urls
 from governance.incidents import urls as incidents_urls
 from governance.inventory import urls as inventory_urls
 from governance.policy import urls as policy_urls
+from governance.reports import urls as reports_urls
 from governance.webhooks import urls as webhooks_urls
 
 api_v1 = [
@@ -19,6 +20,7 @@ api_v1 = [
     *controls_urls.api_urlpatterns,
     *policy_urls.api_urlpatterns,
     *incidents_urls.api_urlpatterns,
+    *reports_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -28,6 +30,7 @@ urlpatterns = [
     path("", include(inventory_urls)),
     path("", include(controls_urls)),
     path("", include(policy_urls)),
+    path("", include(reports_urls)),
     path("webhooks/", include(webhooks_urls)),
     path("", include(incidents_urls)),
     path("api/v1/", include((api_v1, "api"))),

@@ -37,6 +37,8 @@ class Perm:
     KILLSWITCHES_READ = "killswitches.read"
     KILLSWITCHES_FLIP = "killswitches.flip"
     KILLSWITCHES_MANAGE = "killswitches.manage"
+    REPORTS_GENERATE = "reports.generate"
+    REPORTS_DOWNLOAD = "reports.download"
 
 
 _READ = {
@@ -50,6 +52,8 @@ _READ = {
 }
 # Who takes part in releases may ask for decisions and read the decision log.
 _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
+# Compliance PDFs print the audit log and the decision log: for those who may read both.
+_REPORTS = {Perm.REPORTS_GENERATE, Perm.REPORTS_DOWNLOAD}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
@@ -65,10 +69,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.KILLSWITCHES_MANAGE,
         }
     ),
-    Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}),
+    Role.AUDITOR: frozenset(
+        _READ | _REPORTS | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}
+    ),
     Role.ADMIN: frozenset(
         _READ
         | _RELEASE
+        | _REPORTS
         | {
             Perm.POLICY_MANAGE,
             Perm.INVENTORY_MANAGE,
@@ -101,6 +108,8 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.INCIDENTS_VIEW: "Read incidents, their timelines and runbooks",
     Perm.KILLSWITCHES_READ: "Read kill switch state and its event stream (AI services)",
     Perm.KILLSWITCHES_FLIP: "Engage and release kill switches, with a reason",
+    Perm.REPORTS_GENERATE: "Request compliance PDF reports and read their status",
+    Perm.REPORTS_DOWNLOAD: "Download finished compliance PDF reports",
 }
 
 

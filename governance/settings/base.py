@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "governance.policy",
     "governance.webhooks",
     "governance.incidents",
+    "governance.reports",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,15 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
         "task": "governance.audit.tasks.audit_chain_verify_task",
         "schedule": env_int("AUDIT_VERIFY_INTERVAL_SECONDS", 3600),
+    },
+    # Reports whose worker died mid-render are marked failed (and retryable).
+    "fail-stale-reports": {
+        "task": "governance.reports.tasks.report_stale_fail_task",
+        "schedule": 60,
+    },
+    "purge-expired-reports": {
+        "task": "governance.reports.tasks.report_retention_purge_task",
+        "schedule": 3600,
     },
 }
 if REDIS_URL:
@@ -214,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KillSwitchStateEnum": "governance.incidents.models.SwitchState",
         "PolicyVersionStatusEnum": "governance.policy.models.VersionStatus",
+        "ReportKindEnum": "governance.reports.models.ReportKind",
+        "ReportStatusEnum": "governance.reports.models.ReportStatus",
     },
 }
 # Bodies larger than this get 413 problem+json.
@@ -222,6 +234,14 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # Evidence files larger than this are refused.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+
+# --- Compliance reports ---------------------------------------------------------------------
+# Requests that would print more audit events than this are refused (filter, or export CSV).
+REPORT_MAX_EVENTS = env_int("REPORT_MAX_EVENTS", 5000)
+# Finished PDFs are removed after this many days; their record (SHA-256, chain head) stays.
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90)
+# A rendering report silent for this long lost its worker: it is marked failed, retryable.
+REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 600)
 
 # --- I18N, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -242,4 +262,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO; its warnings (bad CSS, missing fonts) stay.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -28,6 +28,7 @@ from governance.incidents.services import (
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.selectors import deployment_request_resolve
 from governance.policy.services import decision_evaluate, policy_directory_load
+from governance.reports.models import Report
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +146,20 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:incidents", "POST"): RESPONDERS,
     ("api:incident-detail", "GET"): INCIDENT_READERS,
     ("api:severity-levels", "GET"): INCIDENT_READERS,
+    ("reports:list", "GET"): {ADMIN, AUDITOR},
+    ("reports:list", "POST"): {ADMIN, AUDITOR},
+    ("reports:row", "GET"): {ADMIN, AUDITOR},
+    ("reports:retry", "POST"): {ADMIN, AUDITOR},
+    ("reports:download", "GET"): {ADMIN, AUDITOR},
+    ("api:reports", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:reports", "POST"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-detail", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-retry", "POST"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_GENERATE}"},
+    ("api:report-download", "GET"): {ADMIN, AUDITOR, f"token:{Perm.REPORTS_DOWNLOAD}"},
+    ("api:export-systems", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
+    ("api:export-controls", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:export-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:export-audit-events", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_EXPORT}"},
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
     ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
@@ -271,6 +286,9 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
     )
     runbook_start(actor=Actor.system("tests"), incident=incident, runbook=runbook)
     execution = incident_runs(incident=incident)[0].executions.all()[0]
+    report = Report.objects.create(
+        kind="portfolio", title="Matrix", requested_by_name="tests", parameters={}
+    )
     by_name = {
         "number": incident.number,
         "execution_id": execution.pk,
@@ -281,6 +299,8 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         "evidence_id": evidence.pk,
         "version_number": policy.number,
         "decision_id": decision.decision_id,
+        "fmt": "csv",
+        "public_id": report.public_id,
     }
     values = {
         SlugConverter: system.slug,

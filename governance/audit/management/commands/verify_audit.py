@@ -20,9 +20,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--file", type=Path, help="a JSONL file written by export_audit")
+        parser.add_argument(
+            "--expect-head",
+            metavar="SEQUENCE:HASH",
+            help="also check that the event with this sequence has this hash (a compliance "
+            "report prints its chain head this way; a hash prefix of 16+ digits is enough)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path | None = options["file"]
+        expected = _parse_expected_head(options["expect_head"]) if options["expect_head"] else None
         if path is None:
             outcome = audit_chain_verify()
             result = VerificationResult(
@@ -42,6 +49,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"audit chain ok: {result.checked} events, head sequence {result.last_sequence}"
         )
+        if expected is not None:
+            sequence, prefix = expected
+            found = _hash_at(path, sequence)
+            if found is None:
+                raise CommandError(f"sequence {sequence} is not in the verified log")
+            if not found.startswith(prefix):
+                raise CommandError(
+                    f"sequence {sequence} has hash {found}, not {prefix}: the report does not "
+                    "match this log"
+                )
+            self.stdout.write(f"chain head matches: sequence {sequence} has hash {found}")
 
     def _verify_file(self, path: Path) -> VerificationResult:
         if not path.is_file():
@@ -66,3 +84,28 @@ class Command(BaseCommand):
                 return verify_events(chained(), start_hash=start_hash, start_sequence=start)
             except ExportLineError as exc:
                 raise CommandError(f"{path}: {exc}") from None
+
+
+def _parse_expected_head(raw: str) -> tuple[int, str]:
+    sequence, _, digest = raw.partition(":")
+    digest = digest.strip().lower()
+    if not sequence.strip().isdigit() or len(digest) < 16 or not _is_hex(digest):
+        raise CommandError("--expect-head takes SEQUENCE:HASH, the hash in 16 to 64 hex digits")
+    return int(sequence), digest
+
+
+def _is_hex(value: str) -> bool:
+    return all(c in "0123456789abcdef" for c in value) and len(value) <= 64
+
+
+def _hash_at(path: Path | None, sequence: int) -> str | None:
+    """The hash of one event, from the export just verified or from the database."""
+    if path is None:
+        from governance.audit.models import AuditEvent
+
+        return AuditEvent.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
+    with path.open(encoding="utf-8") as handle:
+        for document in read_jsonl(handle):
+            if document.get("sequence") == sequence:
+                return document.get("hash")
+    return None

@@ -1,0 +1,29 @@
+"""The report sections, in print order. To add a capability's section, write a module with a
+``SECTION`` (see base.py) and list it here; its ``build`` returns None when the capability is
+not installed or has nothing for the scope."""
+
+from governance.reports.sections import (
+    audit_events,
+    controls,
+    coverage,
+    policy,
+    portfolio,
+    system_profile,
+)
+from governance.reports.sections.base import (
+    BuiltSection,
+    ReportScope,
+    Section,
+    SectionContent,
+)
+
+SECTIONS: tuple[Section, ...] = (
+    system_profile.SECTION,
+    portfolio.SECTION,
+    coverage.SECTION,
+    controls.SECTION,
+    policy.SECTION,
+    audit_events.SECTION,
+)
+
+__all__ = ["SECTIONS", "BuiltSection", "ReportScope", "Section", "SectionContent"]
