@@ -9,7 +9,7 @@ from governance.audit.models import AuditEvent
 from governance.core.actor import Actor
 from governance.incidents.models import KillSwitch
 from governance.incidents.runbook_templates import runbook_create_from_template
-from governance.incidents.services import kill_switch_create
+from governance.incidents.services import kill_switch_create, kill_switch_engage
 from governance.incidents.severity import severity_levels_ensure
 from governance.inventory.services import ai_system_create
 
@@ -77,9 +77,16 @@ def test_commander_opens_an_incident_and_engages_a_kill_switch(person, sign_in, 
     assert "47 refund calls reviewed" in page.locator("#timeline").inner_text()
     shot("incident-runbook")
     assert AuditEvent.objects.filter(action="incidents.killswitch.engaged").count() == 1
-    # The panel shows the state big and red, and a second person's release request is visible.
+    # The panel shows the state big and red, and follows flips made elsewhere without a reload.
+    other = kill_switch_create(
+        actor=Actor.system("tests"), key="copilot-all", system=system, scope="system"
+    )
     page.click("nav >> text=Kill switches")
     page.wait_for_selector("#ks-copilot-refund-tool.ks-engaged")
+    page.wait_for_selector("#ks-copilot-all.ks-released")
+    kill_switch_engage(actor=Actor.system("pager"), switch=other, reason="error spike")
+    page.wait_for_selector("#ks-copilot-all.ks-engaged", timeout=6000)
+    assert page.locator("#ks-copilot-all .ks-state").inner_text() == "ENGAGED"
     shot("kill-switch-panel")
     page.click("nav >> text=Incidents")
     page.wait_for_selector(".ks-banner")
