@@ -342,3 +342,37 @@ def test_chain_head_of_an_empty_log_is_genesis(make_user, run_on_commit, db):
     report.refresh_from_db()
     assert report.status == ReportStatus.DONE
     assert report.chain_sequence == AuditEvent.objects.get(action="reports.requested").sequence
+
+
+def test_system_report_lists_incidents_runbook_steps_and_kill_switch_flips(
+    governed_system, client_for, run_on_commit, tmp_path
+):
+    from governance.incidents.models import SeverityLevel
+    from governance.incidents.services import incident_open, kill_switch_create, kill_switch_engage
+    from governance.incidents.severity import severity_levels_ensure
+
+    severity_levels_ensure()
+    actor = Actor.system("tests")
+    incident = incident_open(
+        actor=actor,
+        title="Scores drift after the rate change",
+        severity=SeverityLevel.objects.get(code="SEV2"),
+        systems=[governed_system],
+        commander=governed_system.owner,
+    )
+    switch = kill_switch_create(
+        actor=actor, key="loan-scoring-off", system=governed_system, scope="system"
+    )
+    kill_switch_engage(
+        actor=actor, switch=switch, reason="route to manual review", incident=incident
+    )
+    auditor = client_for(Role.AUDITOR)
+    status_url = request_report(
+        auditor, run_on_commit, kind="system", system="loan-scoring"
+    ).json()["status_url"]
+    download = auditor.get(auditor.get(status_url).json()["download_url"])
+    text = pdf_text(b"".join(download.streaming_content), tmp_path)
+    assert "Incidents, runbooks and kill switches" in text
+    assert incident.ref in text and "Scores drift" in text  # the title wraps in its cell
+    assert "loan-scoring-off" in text and "ENGAGED" in text and "route to manual review" in text
+    assert "Incidents in the period" in text

@@ -6,6 +6,7 @@ from governance.reports.sections import (
     audit_events,
     controls,
     coverage,
+    incidents,
     policy,
     portfolio,
     system_profile,
@@ -23,6 +24,7 @@ SECTIONS: tuple[Section, ...] = (
     coverage.SECTION,
     controls.SECTION,
     policy.SECTION,
+    incidents.SECTION,
     audit_events.SECTION,
 )
 
