@@ -28,22 +28,31 @@ def deployment_request_resolve(
             f"Unknown environment {environment!r}; use {', '.join(Environment.values)}.",
             errors={"environment": [f"Choose from {', '.join(Environment.values)}."]},
         )
-    system = AISystem.objects.select_related("owner").filter(slug=system_slug).first()
-    if system is None:
+    # The version with its system in one query: every pipeline check takes this path.
+    model_version = (
+        ModelVersion.objects.select_related("system__owner")
+        .prefetch_related("datasets")
+        .filter(system__slug=system_slug, version=version)
+        .first()
+    )
+    if model_version is None and not AISystem.objects.filter(slug=system_slug).exists():
         raise NotFound(
             f"No AI system {system_slug!r} is registered.",
             errors={"system": [f"Unknown AI system {system_slug!r}."]},
         )
-    versions = ModelVersion.objects.filter(system=system).prefetch_related("datasets")
-    model_version = versions.filter(version=version).first()
     if model_version is None:
         raise NotFound(
             f"AI system {system_slug!r} has no model version {version!r}.",
             errors={"model_version": [f"Unknown model version {version!r}."]},
         )
+    system = model_version.system
     current = None
     if current_version:
-        current = versions.filter(version=current_version).first()
+        current = (
+            ModelVersion.objects.filter(system=system, version=current_version)
+            .prefetch_related("datasets")
+            .first()
+        )
         if current is None:
             raise NotFound(
                 f"AI system {system_slug!r} has no model version {current_version!r}.",
