@@ -31,6 +31,12 @@ class Perm:
     POLICY_MANAGE = "policy.manage"
     POLICY_CHECK = "policy.check"
     DECISIONS_VIEW = "decisions.view"
+    RELEASES_VIEW = "releases.view"
+    RELEASES_REQUEST = "releases.request"
+    RELEASES_DEPLOY = "releases.deploy"
+    RELEASES_APPROVE = "releases.approve"
+    RELEASES_CONFIGURE = "releases.configure"
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 _READ = {
@@ -39,14 +45,24 @@ _READ = {
     Perm.CONTROLS_VIEW,
     Perm.ACCOUNT_VIEW,
     Perm.POLICY_VIEW,
+    Perm.RELEASES_VIEW,
 }
 # Who takes part in releases may ask for decisions and read the decision log.
 _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
-    Role.REQUESTER: frozenset(_READ | _RELEASE | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
-    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE}),
+    Role.REQUESTER: frozenset(
+        _READ
+        | _RELEASE
+        | {
+            Perm.INVENTORY_MANAGE,
+            Perm.CONTROLS_MANAGE,
+            Perm.RELEASES_REQUEST,
+            Perm.RELEASES_DEPLOY,
+        }
+    ),
+    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE, Perm.RELEASES_APPROVE}),
     Role.INCIDENT_COMMANDER: frozenset(_READ | {Perm.DECISIONS_VIEW}),
     Role.AUDITOR: frozenset(_READ | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}),
     Role.ADMIN: frozenset(
@@ -61,6 +77,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AUDIT_EXPORT,
             Perm.TOKENS_MANAGE,
             Perm.USERS_MANAGE,
+            Perm.RELEASES_REQUEST,
+            Perm.RELEASES_DEPLOY,
+            Perm.RELEASES_APPROVE,
+            Perm.RELEASES_CONFIGURE,
+            Perm.WEBHOOKS_MANAGE,
         }
     ),
 }
@@ -77,7 +98,10 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.POLICY_CHECK: "Ask for policy decisions (CI/CD, Kubernetes admission)",
     Perm.POLICY_VIEW: "Read policy versions and their sources",
     Perm.DECISIONS_VIEW: "Read the policy decision log",
+    Perm.RELEASES_VIEW: "Read release requests and their approvals",
+    Perm.RELEASES_DEPLOY: "Mark approved releases deployed and roll them back (CI/CD)",
 }
+# Requesting and approving releases are for people only: four eyes need two named persons.
 
 
 def has_perm(principal: Any, perm: str) -> bool:
