@@ -9,6 +9,8 @@ from governance.controls import urls as controls_urls
 from governance.core import urls as core_urls
 from governance.inventory import urls as inventory_urls
 from governance.policy import urls as policy_urls
+from governance.releases import urls as releases_urls
+from governance.webhooks import outbound_urls
 from governance.webhooks import urls as webhooks_urls
 
 api_v1 = [
@@ -17,6 +19,8 @@ api_v1 = [
     *inventory_urls.api_urlpatterns,
     *controls_urls.api_urlpatterns,
     *policy_urls.api_urlpatterns,
+    *releases_urls.api_urlpatterns,
+    *outbound_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -26,6 +30,8 @@ urlpatterns = [
     path("", include(inventory_urls)),
     path("", include(controls_urls)),
     path("", include(policy_urls)),
+    path("", include(releases_urls)),
+    path("", include(outbound_urls)),
     path("webhooks/", include(webhooks_urls)),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

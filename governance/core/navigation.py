@@ -19,7 +19,9 @@ SECTIONS = (
     Section("AI systems", "inventory:system-list", Perm.INVENTORY_VIEW, "/systems"),
     Section("Controls", "controls:catalog", Perm.CONTROLS_VIEW, "/controls"),
     Section("Policy", "policy:overview", Perm.POLICY_VIEW, "/policy"),
+    Section("Approvals", "releases:queue", Perm.RELEASES_VIEW, "/releases"),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
+    Section("Webhooks", "outbound:subscriptions", Perm.WEBHOOKS_MANAGE, "/settings/webhooks"),
 )
