@@ -276,7 +276,7 @@ class ReleaseDetailApi(APIView):
         return _detail(request, release)
 
 
-class ReasonInput(serializers.Serializer):
+class ReleaseReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -286,7 +286,7 @@ def _action_api(
     """One API class per transition: POST with (where it takes one) a reason."""
 
     @extend_schema(
-        request=ReasonInput if reason else None,
+        request=ReleaseReasonInput if reason else None,
         responses=ReleaseDetailOutputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         operation_id=f"releases_{name}",
@@ -297,7 +297,7 @@ def _action_api(
         release = _get(request, public_id)
         kwargs: dict[str, Any] = {}
         if reason:
-            data = ReasonInput(data=request.data)
+            data = ReleaseReasonInput(data=request.data)
             data.is_valid(raise_exception=True)
             kwargs["reason"] = data.validated_data["reason"]
         release = service(actor=Actor.from_request(request), request=release, **kwargs)

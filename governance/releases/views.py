@@ -214,8 +214,14 @@ def _detail_context(request: HttpRequest, release: Any) -> dict[str, Any]:
     coverage = None
     if has_perm(user, Perm.CONTROLS_VIEW):
         coverage = coverage_for([release.system])[release.system.pk]
+    other_blocking = [
+        v
+        for v in (release.submit_decision.denials if release.submit_decision else [])
+        if v.get("code") != "approvals.insufficient"
+    ]
     return {
         "release": release,
+        "other_blocking": other_blocking,
         "version": release.model_version,
         "approvals": approvals,
         "have": approving_count(request=release),

@@ -217,7 +217,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PolicyVersionStatusEnum": "governance.policy.models.VersionStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "PolicyVersionStatusEnum": "governance.policy.models.VersionStatus",
+        "EnvironmentEnum": "governance.inventory.models.Environment",
+        "OutboundEventEnum": "governance.webhooks.models.OutboundEvent",
+    },
 }
 # Bodies larger than this get 413 problem+json.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
