@@ -10,7 +10,9 @@ from governance.core import urls as core_urls
 from governance.incidents import urls as incidents_urls
 from governance.inventory import urls as inventory_urls
 from governance.policy import urls as policy_urls
+from governance.releases import urls as releases_urls
 from governance.reports import urls as reports_urls
+from governance.webhooks import outbound_urls
 from governance.webhooks import urls as webhooks_urls
 
 api_v1 = [
@@ -21,6 +23,8 @@ api_v1 = [
     *policy_urls.api_urlpatterns,
     *incidents_urls.api_urlpatterns,
     *reports_urls.api_urlpatterns,
+    *releases_urls.api_urlpatterns,
+    *outbound_urls.api_urlpatterns,
 ]
 
 urlpatterns = [
@@ -31,6 +35,8 @@ urlpatterns = [
     path("", include(controls_urls)),
     path("", include(policy_urls)),
     path("", include(reports_urls)),
+    path("", include(releases_urls)),
+    path("", include(outbound_urls)),
     path("webhooks/", include(webhooks_urls)),
     path("", include(incidents_urls)),
     path("api/v1/", include((api_v1, "api"))),

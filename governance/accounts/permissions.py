@@ -39,6 +39,12 @@ class Perm:
     KILLSWITCHES_MANAGE = "killswitches.manage"
     REPORTS_GENERATE = "reports.generate"
     REPORTS_DOWNLOAD = "reports.download"
+    RELEASES_VIEW = "releases.view"
+    RELEASES_REQUEST = "releases.request"
+    RELEASES_DEPLOY = "releases.deploy"
+    RELEASES_APPROVE = "releases.approve"
+    RELEASES_CONFIGURE = "releases.configure"
+    WEBHOOKS_MANAGE = "webhooks.manage"
 
 
 _READ = {
@@ -49,6 +55,7 @@ _READ = {
     Perm.POLICY_VIEW,
     Perm.INCIDENTS_VIEW,
     Perm.KILLSWITCHES_READ,
+    Perm.RELEASES_VIEW,
 }
 # Who takes part in releases may ask for decisions and read the decision log.
 _RELEASE = {Perm.POLICY_CHECK, Perm.DECISIONS_VIEW}
@@ -57,9 +64,20 @@ _REPORTS = {Perm.REPORTS_GENERATE, Perm.REPORTS_DOWNLOAD}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),
-    Role.REQUESTER: frozenset(_READ | _RELEASE | {Perm.INVENTORY_MANAGE, Perm.CONTROLS_MANAGE}),
+    Role.REQUESTER: frozenset(
+        _READ
+        | _RELEASE
+        | {
+            Perm.INVENTORY_MANAGE,
+            Perm.CONTROLS_MANAGE,
+            Perm.RELEASES_REQUEST,
+            Perm.RELEASES_DEPLOY,
+        }
+    ),
     # Minutes matter: approvers may engage (and release) kill switches without an approval.
-    Role.APPROVER: frozenset(_READ | _RELEASE | {Perm.CONTROLS_MANAGE, Perm.KILLSWITCHES_FLIP}),
+    Role.APPROVER: frozenset(
+        _READ | _RELEASE | {Perm.CONTROLS_MANAGE, Perm.RELEASES_APPROVE, Perm.KILLSWITCHES_FLIP}
+    ),
     Role.INCIDENT_COMMANDER: frozenset(
         _READ
         | {
@@ -89,6 +107,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SEVERITY_CONFIGURE,
             Perm.KILLSWITCHES_FLIP,
             Perm.KILLSWITCHES_MANAGE,
+            Perm.RELEASES_REQUEST,
+            Perm.RELEASES_DEPLOY,
+            Perm.RELEASES_APPROVE,
+            Perm.RELEASES_CONFIGURE,
+            Perm.WEBHOOKS_MANAGE,
         }
     ),
 }
@@ -110,7 +133,10 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.KILLSWITCHES_FLIP: "Engage and release kill switches, with a reason",
     Perm.REPORTS_GENERATE: "Request compliance PDF reports and read their status",
     Perm.REPORTS_DOWNLOAD: "Download finished compliance PDF reports",
+    Perm.RELEASES_VIEW: "Read release requests and their approvals",
+    Perm.RELEASES_DEPLOY: "Mark approved releases deployed and roll them back (CI/CD)",
 }
+# Requesting and approving releases are for people only: four eyes need two named persons.
 
 
 def has_perm(principal: Any, perm: str) -> bool:

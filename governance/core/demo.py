@@ -177,6 +177,7 @@ def demo_seed(*, actor: Actor, password: str) -> DemoSeedResult:
         _seed_controls(actor)
         incidents_demo_seed(actor=actor)
     _seed_policy_decisions(actor)
+    _seed_releases()
     return result
 
 
@@ -268,3 +269,62 @@ def _seed_policy_decisions(actor: Actor) -> None:
                 change={"description": f"Release {newest.version} to {environment}"},
             )
             decision_evaluate(actor=pipeline, endpoint=Endpoint.API, request=request)
+
+
+DEMO_RELEASES = (
+    # (title, system, version, environment, approvers who approve)
+    (
+        "Support copilot 3.2.0: GPT-4.1 with refund lookup v2",
+        "support-copilot",
+        "3.2.0",
+        "production",
+        ["approver"],
+    ),
+    (
+        "Credit risk 7.1.0 to staging for shadow scoring",
+        "credit-risk-scoring",
+        "7.1.0",
+        "staging",
+        [],
+    ),
+    ("Fraud detection 0.9.0 first staging run", "fraud-detection", "0.9.0", "staging", None),
+)
+
+
+def _seed_releases() -> None:
+    """A few release requests in different states, made by the demo people through the
+    services (None: left as a draft)."""
+    from governance.inventory.models import ModelVersion
+    from governance.releases.models import ReleaseRequest
+    from governance.releases.services import (
+        release_approval_record,
+        release_request_create,
+        release_request_submit,
+    )
+
+    requester = Actor.for_user(User.objects.get(username="requester"))
+    for title, slug, version, environment, approvers in DEMO_RELEASES:
+        if ReleaseRequest.objects.filter(title=title).exists():
+            continue
+        model_version = ModelVersion.objects.get(system__slug=slug, version=version)
+        release = release_request_create(
+            actor=requester,
+            system=model_version.system,
+            model_version=model_version,
+            environment=environment,
+            title=title,
+            change_summary=f"Ship {slug} {version} to {environment}.",
+            justification="Evaluation thresholds met on the latest holdout set.",
+            evaluation_links=[f"https://mlflow.example.com/{slug}/{version}"],
+        )
+        if approvers is None:
+            continue
+        release = release_request_submit(actor=requester, request=release)
+        for username in approvers:
+            release_approval_record(
+                actor=Actor.for_user(User.objects.get(username=username)),
+                request=release,
+                decision="approve",
+                reason="Demo: evaluation and model card reviewed.",
+                content_hash=release.content_hash,
+            )

@@ -23,8 +23,10 @@ SECTIONS = (
     Section(
         "Kill switches", "incidents:kill-switch-panel", Perm.KILLSWITCHES_READ, "/kill-switches"
     ),
+    Section("Approvals", "releases:queue", Perm.RELEASES_VIEW, "/releases"),
     Section("Audit log", "audit:explorer", Perm.AUDIT_VIEW, "/audit"),
     Section("Reports", "reports:list", Perm.REPORTS_GENERATE, "/reports"),
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
+    Section("Webhooks", "outbound:subscriptions", Perm.WEBHOOKS_MANAGE, "/settings/webhooks"),
 )

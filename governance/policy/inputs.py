@@ -26,6 +26,9 @@ class DeploymentRequest:
     requester: str
     change: dict[str, Any] = field(default_factory=dict)
     current_version: ModelVersion | None = None
+    # [{"approver": username, "decision": "approve" | "reject" | "request_changes"}]: the live
+    # approvals of the release request this deployment belongs to.
+    approvals: list[dict[str, str]] = field(default_factory=list)
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -99,8 +102,7 @@ def deployment_input(request: DeploymentRequest, *, now: datetime | None = None)
         "current_version": None
         if current is None
         else {"version": current.version, "evaluation": _version_document(current)["evaluation"]},
-        # Release approvals arrive with the approvals work; until then no request has any.
-        "approvals": [],
+        "approvals": [dict(a) for a in request.approvals],
         "coverage": {"required": required, "missing_required": gaps},
         "kill_switches": kill_switches_engaged_for(system=system, environment=request.environment),
         "now": utc_stamp(now or timezone.now()),

@@ -22,7 +22,9 @@ def deployment_request_resolve(
     change: dict[str, Any] | None = None,
     current_version: str | None = None,
 ) -> DeploymentRequest:
-    """The request's system and versions from the inventory; unknown ones are 404."""
+    """The request's system and versions from the inventory; unknown ones are 404. The
+    approvals are those people gave to the latest approved release request for this system,
+    version and environment (none if there is no such request)."""
     if environment not in Environment.values:
         raise NotFound(
             f"Unknown environment {environment!r}; use {', '.join(Environment.values)}.",
@@ -58,6 +60,9 @@ def deployment_request_resolve(
                 f"AI system {system_slug!r} has no model version {current_version!r}.",
                 errors={"current_version": [f"Unknown model version {current_version!r}."]},
             )
+    # Imported here: the releases app reads the active policy through this module.
+    from governance.releases.selectors import release_approvals_for
+
     return DeploymentRequest(
         system=system,
         model_version=model_version,
@@ -65,6 +70,9 @@ def deployment_request_resolve(
         requester=requester,
         change=change or {},
         current_version=current,
+        approvals=release_approvals_for(
+            system=system, model_version=model_version, environment=environment
+        ),
     )
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "governance.webhooks",
     "governance.incidents",
     "governance.reports",
+    "governance.releases",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.reports.tasks.report_retention_purge_task",
         "schedule": 3600,
     },
+    "expire-release-approvals": {
+        "task": "governance.releases.tasks.releases_expire_task",
+        "schedule": env_int("RELEASE_EXPIRY_INTERVAL_SECONDS", 300),
+    },
+    "retry-outbound-webhooks": {
+        "task": "governance.webhooks.tasks.outbound_deliveries_due_task",
+        "schedule": 60,
+    },
 }
 if REDIS_URL:
     CACHES = {
@@ -175,6 +184,16 @@ GITHUB_WEBHOOK_SECRET = env_str("GITHUB_WEBHOOK_SECRET")
 GITHUB_APP_ID = env_str("GITHUB_APP_ID")
 GITHUB_APP_PRIVATE_KEY = env_str("GITHUB_APP_PRIVATE_KEY")
 GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com")
+
+# --- Releases and outbound webhooks -----------------------------------------------------------
+# Approvals (and requests left waiting) expire after this many hours.
+RELEASE_APPROVAL_TTL_HOURS = env_int("RELEASE_APPROVAL_TTL_HOURS", 72)
+# Break-glass approval by an admin: off unless switched on; always needs a reason, always flagged.
+RELEASE_BREAK_GLASS_ENABLED = env_bool("RELEASE_BREAK_GLASS_ENABLED", False)
+# Outbound deliveries: attempts before giving up, first retry delay (doubling), request timeout.
+OUTBOUND_WEBHOOK_MAX_ATTEMPTS = env_int("OUTBOUND_WEBHOOK_MAX_ATTEMPTS", 8)
+OUTBOUND_WEBHOOK_BACKOFF_SECONDS = env_int("OUTBOUND_WEBHOOK_BACKOFF_SECONDS", 30)
+OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = env_int("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", 10)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -226,6 +245,9 @@ SPECTACULAR_SETTINGS = {
         "PolicyVersionStatusEnum": "governance.policy.models.VersionStatus",
         "ReportKindEnum": "governance.reports.models.ReportKind",
         "ReportStatusEnum": "governance.reports.models.ReportStatus",
+        "EnvironmentEnum": "governance.inventory.models.Environment",
+        "OutboundEventEnum": "governance.webhooks.models.OutboundEvent",
+        "ReleaseStateEnum": "governance.releases.models.ReleaseState",
     },
 }
 # Bodies larger than this get 413 problem+json.

@@ -40,3 +40,62 @@ class InboundDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.delivery_id} ({self.status})"
+
+
+class OutboundEvent(models.TextChoices):
+    RELEASE_SUBMITTED = "release.submitted", "Release submitted"
+    RELEASE_APPROVED = "release.approved", "Release approved"
+    RELEASE_REJECTED = "release.rejected", "Release rejected"
+    RELEASE_DEPLOYED = "release.deployed", "Release deployed"
+    RELEASE_ROLLED_BACK = "release.rolled_back", "Release rolled back"
+
+
+class WebhookSubscription(models.Model):
+    """Where to send which outbound events, signed per Standard Webhooks with ``secret``."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=100, help_text="whsec_<base64>, shown once")
+    events = models.JSONField(default=list, help_text="Event types; empty means none")
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class OutboundDelivery(models.Model):
+    """One event for one subscription: its payload, every attempt's outcome, the next retry."""
+
+    message_id = models.CharField(max_length=64, unique=True, help_text="webhook-id")
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.CharField(max_length=50, choices=OutboundEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription.name} ({self.status})"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.urls.converters import SlugConverter, StringConverter, UUIDConverter
+from django.urls.converters import IntConverter, SlugConverter, StringConverter, UUIDConverter
 from rest_framework.test import APIClient
 
 from governance.accounts.models import Role
@@ -164,6 +164,42 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api-docs", "GET"): EVERYONE,
     ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
     ("webhooks:github-deployment-protection", "POST"): set(),  # a valid signature only
+    ("releases:queue", "GET"): SIGNED_IN,
+    ("releases:create", "GET"): {ADMIN, REQUESTER},
+    ("releases:create", "POST"): {ADMIN, REQUESTER},
+    ("releases:detail", "GET"): SIGNED_IN,
+    ("releases:edit", "GET"): {ADMIN, REQUESTER},
+    ("releases:edit", "POST"): {ADMIN, REQUESTER},
+    ("releases:decide", "POST"): {ADMIN, APPROVER},
+    ("releases:submit", "POST"): {ADMIN, REQUESTER},
+    ("releases:withdraw", "POST"): {ADMIN, REQUESTER},
+    ("releases:deploy", "POST"): {ADMIN, REQUESTER},
+    ("releases:rollback", "POST"): {ADMIN, REQUESTER},
+    ("releases:assignments", "GET"): {ADMIN},
+    ("releases:assignments", "POST"): {ADMIN},
+    ("releases:assignment-delete", "POST"): {ADMIN},
+    ("api:releases", "GET"): SIGNED_IN | {f"token:{Perm.RELEASES_VIEW}"},
+    ("api:releases", "POST"): {ADMIN, REQUESTER},
+    ("api:release-detail", "GET"): SIGNED_IN | {f"token:{Perm.RELEASES_VIEW}"},
+    ("api:release-detail", "PATCH"): {ADMIN, REQUESTER},
+    ("api:release-submit", "POST"): {ADMIN, REQUESTER},
+    ("api:release-withdraw", "POST"): {ADMIN, REQUESTER},
+    ("api:release-approvals", "POST"): {ADMIN, APPROVER},
+    ("api:release-deploy", "POST"): {ADMIN, REQUESTER, f"token:{Perm.RELEASES_DEPLOY}"},
+    ("api:release-rollback", "POST"): {ADMIN, REQUESTER, f"token:{Perm.RELEASES_DEPLOY}"},
+    ("api:release-assignments", "GET"): SIGNED_IN | {f"token:{Perm.RELEASES_VIEW}"},
+    ("api:release-assignments", "POST"): {ADMIN},
+    ("api:release-assignment-detail", "DELETE"): {ADMIN},
+    ("outbound:subscriptions", "GET"): {ADMIN},
+    ("outbound:subscriptions", "POST"): {ADMIN},
+    ("outbound:subscription-toggle", "POST"): {ADMIN},
+    ("outbound:deliveries", "GET"): {ADMIN},
+    ("outbound:redeliver", "POST"): {ADMIN},
+    ("api:webhook-subscriptions", "GET"): {ADMIN},
+    ("api:webhook-subscriptions", "POST"): {ADMIN},
+    ("api:webhook-subscription-active", "POST"): {ADMIN},
+    ("api:webhook-deliveries", "GET"): {ADMIN},
+    ("api:webhook-redeliver", "POST"): {ADMIN},
 }
 
 
@@ -306,6 +342,7 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         SlugConverter: system.slug,
         UUIDConverter: str(token.public_id),
         StringConverter: admin_user.username,
+        IntConverter: 999_999,
     }
     surprises = []
     # Signing out ends the session the other requests use, so it goes last.
