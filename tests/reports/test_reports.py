@@ -376,3 +376,40 @@ def test_system_report_lists_incidents_runbook_steps_and_kill_switch_flips(
     assert incident.ref in text and "Scores drift" in text  # the title wraps in its cell
     assert "loan-scoring-off" in text and "ENGAGED" in text and "route to manual review" in text
     assert "Incidents in the period" in text
+
+
+def test_system_report_holds_the_approvals_record_with_break_glass_marked(
+    make_user, client_for, run_on_commit, settings, tmp_path
+):
+    from governance.releases.services import release_approval_record, release_request_submit
+    from tests.releases.conftest import as_user, build_cast, draft
+
+    cast = build_cast(make_user)
+    settings.RELEASE_BREAK_GLASS_ENABLED = True
+    release = release_request_submit(actor=as_user(cast.rita), request=draft(cast))
+    release_approval_record(
+        actor=as_user(cast.anna),
+        request=release,
+        decision="approve",
+        reason="Model card and evaluation reviewed",
+        content_hash=release.content_hash,
+    )
+    release.refresh_from_db()
+    release_approval_record(
+        actor=as_user(cast.ada),
+        request=release,
+        decision="approve",
+        reason="Sev1 fix, board informed",
+        content_hash=release.content_hash,
+        break_glass=True,
+    )
+    auditor = client_for(Role.AUDITOR)
+    response = request_report(auditor, run_on_commit, kind="system", system=cast.high.slug)
+    download = auditor.get(auditor.get(response.json()["status_url"]).json()["download_url"])
+    data = b"".join(download.streaming_content)
+    (tmp_path / "approvals.pdf").write_bytes(data)  # kept for a look with pdftoppm
+    text = pdf_text(data, tmp_path)
+    assert "Approvals record" in text
+    assert "Model card and evaluation reviewed" in text and "Sev1 fix, board informed" in text
+    assert "BREAK-GLASS" in text
+    assert "BREAK-GLASS approvals" in text  # in the executive summary

@@ -3,6 +3,7 @@
 not installed or has nothing for the scope."""
 
 from governance.reports.sections import (
+    approvals,
     audit_events,
     controls,
     coverage,
@@ -24,6 +25,7 @@ SECTIONS: tuple[Section, ...] = (
     coverage.SECTION,
     controls.SECTION,
     policy.SECTION,
+    approvals.SECTION,
     incidents.SECTION,
     audit_events.SECTION,
 )
