@@ -38,6 +38,7 @@ from governance.incidents.models import (
 )
 from governance.incidents.outbound import webhook_post
 from governance.inventory.models import AISystem, ModelVersion
+from governance.webhooks.signatures import SignatureInvalid, standard_webhooks_sign
 
 
 class SecondPersonRequired(Conflict):
@@ -702,8 +703,10 @@ def _check_step(runbook: Runbook, step: RunbookStep) -> None:
     if step.action == StepAction.WEBHOOK:
         if not step.webhook_url:
             errors["webhook_url"] = ["Give the URL to call."]
-        if not step.webhook_secret:
-            errors["webhook_secret"] = ["Give the Standard Webhooks secret (whsec_…)."]
+        try:
+            standard_webhooks_sign(step.webhook_secret, "check", 0, b"")
+        except SignatureInvalid:
+            errors["webhook_secret"] = ["Give the Standard Webhooks secret (whsec_ + base64)."]
     if step.action != StepAction.ENGAGE_KILL_SWITCH:
         step.kill_switch = None
     if step.action != StepAction.ROLLBACK:

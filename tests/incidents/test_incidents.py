@@ -19,7 +19,6 @@ from governance.incidents.models import (
     StepExecution,
     TimelineEntry,
 )
-from governance.incidents.outbound import webhook_sign, webhook_verify
 from governance.incidents.runbook_templates import TEMPLATES, runbook_create_from_template
 from governance.incidents.selectors import incident_runs
 from governance.incidents.services import (
@@ -32,6 +31,11 @@ from governance.incidents.services import (
     runbook_step_add,
     runbook_step_perform,
     severity_level_update,
+)
+from governance.webhooks.signatures import (
+    SignatureInvalid,
+    standard_webhooks_sign,
+    standard_webhooks_verify,
 )
 
 pytestmark = pytest.mark.django_db
@@ -229,32 +233,32 @@ def test_step_actions_are_checked(system, commander, make_switch):
         runbook_step_add(actor=actor, runbook=runbook, title="x", action="webhook")
 
 
-def test_signature_matches_the_standard_webhooks_known_answer():
+def test_runbook_webhooks_sign_with_the_standard_webhooks_known_answer():
     if VECTORS.exists():
         vector = json.loads(VECTORS.read_text())["vectors"][0]
         assert {k: vector[k] for k in KNOWN_ANSWER} == KNOWN_ANSWER
-    signature = webhook_sign(
-        secret=KNOWN_ANSWER["secret"],
-        msg_id=KNOWN_ANSWER["msg_id"],
-        timestamp=KNOWN_ANSWER["timestamp"],
-        payload=KNOWN_ANSWER["payload"],
+    signature = standard_webhooks_sign(
+        KNOWN_ANSWER["secret"],
+        KNOWN_ANSWER["msg_id"],
+        KNOWN_ANSWER["timestamp"],
+        KNOWN_ANSWER["payload"].encode(),
     )
     assert signature == KNOWN_ANSWER["expected_signature"]
     headers = {
         "webhook-id": KNOWN_ANSWER["msg_id"],
         "webhook-timestamp": str(KNOWN_ANSWER["timestamp"]),
-        "webhook-signature": "v2,abc v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA= " + signature,
+        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=",
     }
-    assert webhook_verify(
-        secret=KNOWN_ANSWER["secret"], headers=headers, payload=KNOWN_ANSWER["payload"]
-    )
-    headers["webhook-signature"] = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="
-    assert not webhook_verify(
-        secret=KNOWN_ANSWER["secret"], headers=headers, payload=KNOWN_ANSWER["payload"]
-    )
+    with pytest.raises(SignatureInvalid):
+        standard_webhooks_verify(
+            KNOWN_ANSWER["secret"],
+            headers,
+            KNOWN_ANSWER["payload"].encode(),
+            now=KNOWN_ANSWER["timestamp"],
+        )
     for bad in ("", "whsec_"):
-        with pytest.raises(ValueError, match="required"):
-            webhook_sign(secret=bad, msg_id="m", timestamp=1, payload="{}")
+        with pytest.raises(SignatureInvalid):
+            standard_webhooks_sign(bad, "m", 1, b"{}")
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -296,7 +300,7 @@ def test_webhook_step_posts_a_signed_event(
     finally:
         server.shutdown()
     headers, body = _Receiver.received[0]
-    assert webhook_verify(secret=KNOWN_ANSWER["secret"], headers=headers, payload=body)
+    standard_webhooks_verify(KNOWN_ANSWER["secret"], headers, body.encode())  # raises if bad
     assert json.loads(body)["data"]["incident"] == incident.ref
     execution.refresh_from_db()
     assert execution.status == "done"
