@@ -123,3 +123,14 @@ def test_a_policy_that_does_not_compile_is_an_error():
     )
     with pytest.raises(EngineError, match="does not compile"):
         EmbeddedEngine(timeout_seconds=5).evaluate(broken, {})
+
+
+def test_a_violation_names_each_control_once(engine):
+    case = next(c for c in CORPUS if c["name"] == "high risk with control gaps")
+    document = {**case["input"], "coverage": {"missing_required": ["GOVERN 1.3", "MAP 1.1"]}}
+    coverage = next(
+        v
+        for v in engine.evaluate(shipped_policy(), document).violations
+        if v["code"] == "coverage.required_controls_missing"
+    )
+    assert coverage["controls"] == ["GOVERN 1.3", "GOVERN 1.4", "MAP 1.1"]

@@ -49,7 +49,10 @@ def result_from_decision(value: Any) -> EngineResult:
                 "code": v["code"],
                 "message": str(v.get("message", "")),
                 "severity": severity if severity in _SEVERITIES else "deny",
-                "controls": [str(c) for c in v.get("controls", []) if isinstance(c, str)],
+                # Each subcategory once, in the policy's order.
+                "controls": list(
+                    dict.fromkeys(c for c in v.get("controls", []) if isinstance(c, str))
+                ),
             }
         )
     clean.sort(key=lambda v: (v["severity"] != "deny", v["code"], v["message"]))
