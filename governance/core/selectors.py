@@ -32,6 +32,34 @@ def dashboard_summary(*, principal: Any) -> dict[str, Any]:
         summary["audit_events"] = head.sequence if head else 0
         summary["audit_last_verification"] = audit_last_verification()
         summary["recent_events"] = list(AuditEvent.objects.order_by("-sequence")[:8])
+    summary.update(_operations(principal))
     if has_perm(principal, Perm.TOKENS_MANAGE):
         summary["active_tokens"] = ApiToken.objects.filter(revoked_at__isnull=True).count()
     return summary
+
+
+def _operations(principal: Any) -> dict[str, Any]:
+    """What needs someone now: engaged kill switches, open incidents, releases waiting for this
+    person's decision, and deployments the policy refused in the last day."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.incidents.models import Incident, IncidentStatus, KillSwitch, SwitchState
+    from governance.policy.models import Decision
+    from governance.releases.selectors import waiting_for
+
+    out: dict[str, Any] = {}
+    if has_perm(principal, Perm.KILLSWITCHES_READ):
+        out["engaged_switches"] = KillSwitch.objects.filter(state=SwitchState.ENGAGED).count()
+    if has_perm(principal, Perm.INCIDENTS_VIEW):
+        out["open_incidents"] = Incident.objects.exclude(
+            status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM]
+        ).count()
+    if has_perm(principal, Perm.RELEASES_APPROVE) and getattr(principal, "pk", None):
+        out["waiting_for_me"] = len(waiting_for(user=principal))
+    if has_perm(principal, Perm.DECISIONS_VIEW):
+        out["denied_today"] = Decision.objects.filter(
+            allow=False, occurred_at__gte=timezone.now() - timedelta(days=1)
+        ).count()
+    return out

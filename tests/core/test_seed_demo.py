@@ -34,3 +34,21 @@ def test_seed_refuses_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_dashboard_shows_what_needs_someone_now(db, client_for):
+    from governance.core.actor import Actor
+    from governance.core.demo import demo_seed
+
+    demo_seed(actor=Actor.system("tests"), password="pw-for-tests-only")
+    page = client_for("approver").get("/dashboard/").content.decode()
+    for label in (
+        "releases waiting for your decision",
+        "kill switches engaged",
+        "open incidents",
+        "deployments denied by policy (24 h)",
+    ):
+        assert label in page
+    viewer = client_for("viewer").get("/dashboard/").content.decode()
+    assert "releases waiting for your decision" not in viewer
+    assert "deployments denied by policy" not in viewer
