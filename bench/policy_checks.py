@@ -48,7 +48,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _setup() -> str:
     actor = Actor.system("bench")
-    owner = User.objects.create_user(username="bench-owner", password=None, role=Role.ADMIN)
+    owner = User.objects.create_user(username="bench-policy-owner", password=None, role=Role.ADMIN)
     catalog_load(actor=actor)
     dataset = dataset_create(
         actor=actor,
