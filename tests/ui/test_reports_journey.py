@@ -16,8 +16,20 @@ from governance.reports.models import Report
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def render_here():
+    """Test storage lives in each process's memory, so the PDF must be rendered in this one
+    (also in the services pass, where a Celery worker process may be running)."""
+    from governance.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 def test_auditor_generates_downloads_and_verifies_a_system_report(
-    person, sign_in, live_server, shot, tmp_path
+    person, sign_in, live_server, shot, tmp_path, render_here
 ):
     actor = Actor.system("tests")
     catalog_load(actor=actor)
