@@ -59,10 +59,24 @@ def _version_document(version: ModelVersion) -> dict[str, Any]:
 
 
 def _version_in_environment(request: DeploymentRequest) -> ModelVersion | None:
-    """The version the request replaces: the one the caller names, else the last other
-    version a policy decision allowed into that environment."""
+    """The version the request replaces: the one the caller names, else the other version
+    most recently deployed there through a release request, else the last other version a
+    policy decision allowed into that environment (for pipelines that skip releases)."""
     if request.current_version is not None:
         return request.current_version
+    from governance.releases.models import ReleaseRequest, ReleaseState
+
+    deployed = (
+        ReleaseRequest.objects.filter(
+            system=request.system, environment=request.environment, state=ReleaseState.DEPLOYED
+        )
+        .exclude(model_version=request.model_version)
+        .select_related("model_version")
+        .order_by("-deployed_at")
+        .first()
+    )
+    if deployed is not None:
+        return deployed.model_version
     last = (
         Decision.objects.filter(
             system_slug=request.system.slug, environment=request.environment, allow=True

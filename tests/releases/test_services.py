@@ -295,3 +295,39 @@ def test_expiry_voids_old_approvals_and_expires_stale_requests(cast, settings):
     assert releases_expire_task.apply().get() == {"approvals": 0, "requests": 0}
     # An expired request may be submitted again.
     release_request_submit(actor=as_user(cast.rita), request=approved)
+
+
+def test_the_version_a_release_deployed_is_what_a_new_version_is_compared_with(cast):
+    from governance.inventory.services import model_version_register
+    from governance.policy.services import decision_evaluate
+
+    released = release_request_submit(
+        actor=as_user(cast.rita), request=draft(cast, system=cast.low, version=cast.low_v)
+    )
+    release_request_deploy(actor=as_user(cast.rita), request=released)  # 1.0, auc 0.91
+
+    def register(version, auc):
+        return model_version_register(
+            actor=Actor.system("tests"),
+            system=cast.low,
+            version=version,
+            framework="sklearn",
+            artifact_format="onnx",
+            datasets=list(cast.low_v.datasets.all()),
+            code_commit_sha="b" * 40,
+            parameters={"max_depth": 6},
+            evaluation=[{"metric": "auc", "value": auc, "threshold": 0.8}],
+        )
+
+    def ask(version):
+        request = deployment_request_resolve(
+            system_slug=cast.low.slug, version=version, environment="production", requester="ci"
+        )
+        return decision_evaluate(actor=Actor.system("ci"), endpoint="api", request=request)
+
+    register("1.5", 0.99)
+    assert ask("1.5").allow  # allowed by a pipeline check, but never deployed
+    register("2.0", 0.90)
+    decision = ask("2.0")
+    assert decision.input["current_version"]["version"] == "1.0"
+    assert "evaluation.regression" not in {v["code"] for v in decision.violations}
