@@ -488,6 +488,49 @@ def _lock_switch(switch: KillSwitch) -> KillSwitch:
     )
 
 
+def _flip(
+    *,
+    actor: Actor,
+    switch: KillSwitch,
+    state: str,
+    why: str,
+    action: str,
+    timeline: str,
+    before: dict[str, Any],
+    extra_after: dict[str, Any] | None = None,
+) -> KillSwitch:
+    """Apply one flip to a locked switch: state, audit event, stream event, incident timeline,
+    and the publish after commit. Engage and release differ only in what leads up to it."""
+    switch.state = state
+    switch.reason, switch.changed_by = why, actor.name[:150]
+    switch.changed_at = timezone.now()
+    switch.version += 1
+    _clear_release_request(switch)
+    _materialize(switch)
+    switch.save()
+    # The audit append locks the chain head until commit, so the event id taken below is in
+    # commit order: a stream that has seen id N has seen every flip before it.
+    audit_record(
+        actor=actor,
+        action=action,
+        target=kill_switch_target(switch),
+        before=before,
+        after={**kill_switch_representation(switch), **(extra_after or {})},
+        reason=why,
+    )
+    event = _flip_event(switch)
+    if switch.incident is not None:
+        _timeline(
+            incident=switch.incident,
+            kind=TimelineKind.KILL_SWITCH,
+            message=timeline,
+            actor=actor,
+            data={"key": switch.key, "state": switch.state, "event_id": event.pk},
+        )
+    _publish_on_commit(event)
+    return switch
+
+
 def kill_switch_engage(
     *, actor: Actor, switch: KillSwitch, reason: str, incident: Incident | None = None
 ) -> KillSwitch:
@@ -506,36 +549,16 @@ def kill_switch_engage(
             if current is not None and not current.is_open:
                 raise IncidentClosed(f"{current.ref} is {current.status}; reopen it first.")
             before = kill_switch_representation(locked)
-            locked.state = SwitchState.ENGAGED
-            locked.reason, locked.changed_by = why, actor.name[:150]
-            locked.changed_at = timezone.now()
             locked.incident = incident
-            locked.version += 1
-            _clear_release_request(locked)
-            _materialize(locked)
-            locked.save()
-            after = kill_switch_representation(locked)
-            # The audit append locks the chain head until commit, so the event id taken below
-            # is in commit order: a stream that has seen id N has seen every flip before it.
-            audit_record(
+            return _flip(
                 actor=actor,
+                switch=locked,
+                state=SwitchState.ENGAGED,
+                why=why,
                 action="incidents.killswitch.engaged",
-                target=kill_switch_target(locked),
+                timeline=f"Kill switch {locked.key} ENGAGED: {why}",
                 before=before,
-                after=after,
-                reason=why,
             )
-            event = _flip_event(locked)
-            if incident is not None:
-                _timeline(
-                    incident=incident,
-                    kind=TimelineKind.KILL_SWITCH,
-                    message=f"Kill switch {locked.key} ENGAGED: {why}",
-                    actor=actor,
-                    data={"key": locked.key, "state": locked.state, "event_id": event.pk},
-                )
-            _publish_on_commit(event)
-            return locked
 
     return _guarded(
         actor=actor,
@@ -580,34 +603,17 @@ def kill_switch_release(*, actor: Actor, switch: KillSwitch, reason: str) -> Kil
                         "the second person confirming a release must be a person, not a token."
                     )
             requested_by = locked.release_requested_by
-            locked.state = SwitchState.RELEASED
-            locked.reason, locked.changed_by = why, actor.name[:150]
-            locked.changed_at = timezone.now()
-            locked.version += 1
-            _clear_release_request(locked)
-            _materialize(locked)
-            locked.save()
-            after = kill_switch_representation(locked)
-            audit_record(
+            confirmed = f" (requested by {requested_by})" if requested_by else ""
+            return _flip(
                 actor=actor,
+                switch=locked,
+                state=SwitchState.RELEASED,
+                why=why,
                 action="incidents.killswitch.released",
-                target=kill_switch_target(locked),
+                timeline=f"Kill switch {locked.key} released{confirmed}: {why}",
                 before=before,
-                after={**after, "release_requested_by": requested_by or None},
-                reason=why,
+                extra_after={"release_requested_by": requested_by or None},
             )
-            event = _flip_event(locked)
-            if incident is not None:
-                confirmed = f" (requested by {requested_by})" if requested_by else ""
-                _timeline(
-                    incident=incident,
-                    kind=TimelineKind.KILL_SWITCH,
-                    message=f"Kill switch {locked.key} released{confirmed}: {why}",
-                    actor=actor,
-                    data={"key": locked.key, "state": locked.state, "event_id": event.pk},
-                )
-            _publish_on_commit(event)
-            return locked
 
     return _guarded(
         actor=actor,
