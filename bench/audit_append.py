@@ -90,6 +90,63 @@ def chained_async_commit(writer: int, i: int) -> None:
         )
 
 
+_PREVIOUS_INSERT = None
+
+
+def chained_previous(writer: int, i: int) -> None:
+    """Diagnostic only: the append as it was before issue 15 (lock the head in one statement,
+    hash in Python, insert and set the head in a second), so the gain of the one-statement
+    append is measured in the same run."""
+    global _PREVIOUS_INSERT
+    from django.utils import timezone
+
+    from governance.audit import services
+
+    if _PREVIOUS_INSERT is None:
+        columns = services._COLUMNS
+        # Constant column names only; the values travel as parameters.
+        _PREVIOUS_INSERT = (  # noqa: S608
+            "WITH event AS (INSERT INTO audit_auditevent ({c}, sequence, prev_hash, hash) "
+            "VALUES ({v}, %s, %s, %s) RETURNING id) UPDATE audit_auditchainhead SET hash = %s, "
+            "prev_hash = %s WHERE id = 1 RETURNING (SELECT id FROM event)"
+        ).format(
+            c=", ".join(columns),
+            v=", ".join("%s::jsonb" if c in services._JSON_COLUMNS else "%s" for c in columns),
+        )
+    with transaction.atomic():
+        fields = {
+            "sequence": 0,
+            "occurred_at": timezone.now(),
+            "actor_type": "user",
+            "actor_id": str(writer),
+            "actor_name": f"writer-{writer}",
+            "ip": "10.0.0.1",
+            "user_agent": "bench/1.0",
+            "request_id": "0" * 32,
+            "action": "bench.system.updated",
+            "target_type": "inventory.aisystem",
+            "target_id": f"system-{writer}-{i}",
+            "target_repr": "Bench system",
+            "before": json_value({**AFTER, "n": i}),
+            "after": json_value({**AFTER, "n": i + 1}),
+            "reason": "benchmark",
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditchainhead SET sequence = sequence + 1 WHERE id = 1 "
+                "RETURNING sequence, hash"
+            )
+            fields["sequence"], prev = cursor.fetchone()
+            digest = chain_hash(prev, fields)
+            params = [
+                json.dumps(fields[c]) if c in services._JSON_COLUMNS else fields[c]
+                for c in services._COLUMNS
+            ]
+            cursor.execute(
+                _PREVIOUS_INSERT, [*params, fields["sequence"], prev, digest, digest, prev]
+            )
+
+
 def plain(writer: int, i: int) -> None:
     from django.utils import timezone
 
@@ -165,6 +222,49 @@ def median_of(runs: list[dict]) -> dict:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
+def merkle_cost(chained_4_writers_per_s: float) -> None:
+    """What the Merkle tree and signed checkpoints add: the tree grows from committed events
+    outside the append's lock (so the append rate above is unchanged by it); here its own rate,
+    a signed checkpoint's time, a proof's time, and the combined rate if one core did both."""
+    from django.conf import settings
+
+    from governance.audit.checkpoints import audit_checkpoint_create
+    from governance.audit.signing import generate_signing_key
+    from governance.audit.tree import audit_tree_extend, tree_inclusion_proof
+
+    settings.AUDIT_SIGNING_KEY = generate_signing_key("bench.governance.localhost/audit").skey
+    events = AuditEvent.objects.count()
+    began = time.perf_counter()
+    size = audit_tree_extend()
+    tree_s = time.perf_counter() - began
+    signs = []
+    for _ in range(5):
+        began = time.perf_counter()
+        audit_checkpoint_create(trigger="manual", label="bench")
+        signs.append(time.perf_counter() - began)
+    proofs = []
+    for sequence in range(1, size, max(1, size // 50)):
+        began = time.perf_counter()
+        tree_inclusion_proof(sequence=sequence, size=size)
+        proofs.append(time.perf_counter() - began)
+    tree_rate = events / tree_s
+    print(
+        json.dumps(
+            {
+                "bench": "audit_merkle",
+                "events": events,
+                "tree_growth_events_per_s": round(tree_rate, 1),
+                "checkpoint_sign_ms_median": round(statistics.median(signs) * 1000, 3),
+                "inclusion_proof_ms_median": round(statistics.median(proofs) * 1000, 3),
+                "chained_plus_tree_events_per_s_4_writers": round(
+                    1 / (1 / chained_4_writers_per_s + 1 / tree_rate), 1
+                ),
+            }
+        ),
+        flush=True,
+    )
+
+
 def run() -> None:
     with connection.schema_editor() as editor:
         editor.create_model(PlainEvent)
@@ -177,6 +277,7 @@ def run() -> None:
         modes = [("plain", plain), ("chained", chained)]
         if writers == 4:
             modes.append(("chained_async_commit_diagnostic", chained_async_commit))
+            modes.append(("chained_previous_two_statements_diagnostic", chained_previous))
         for mode, append in modes:
             runs = [measure(append, writers) for _ in range(REPETITIONS)]
             results[mode] = median_of(runs)
@@ -210,6 +311,13 @@ def run() -> None:
                     )
                     if writers == 4
                     else None,
+                    "one_statement_over_previous_append": round(
+                        results["chained"]["events_per_s"]
+                        / results["chained_previous_two_statements_diagnostic"]["events_per_s"],
+                        3,
+                    )
+                    if writers == 4
+                    else None,
                     "target_1000_per_s_with_4_writers": (
                         results["chained"]["events_per_s"] >= 1000 if writers == 4 else None
                     ),
@@ -217,6 +325,7 @@ def run() -> None:
             ),
             flush=True,
         )
+    merkle_cost(results["chained"]["events_per_s"])
     outcome = audit_chain_verify()
     sequences = list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True))
     print(

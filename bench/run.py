@@ -35,9 +35,16 @@ def point_at_bench_database() -> None:
 
 
 def main() -> None:
-    # `python bench/run.py [audit_append] [kill_switches] [policy_checks] [reports]`: all by
-    # default.
-    chosen = set(sys.argv[1:]) or {"audit_append", "kill_switches", "policy_checks", "reports"}
+    # `python bench/run.py [audit_append] [kill_switches] [policy_checks] [reports]
+    # [runtime_controls] [engine_isolation]`: all by default.
+    chosen = set(sys.argv[1:]) or {
+        "audit_append",
+        "kill_switches",
+        "runtime_controls",
+        "policy_checks",
+        "reports",
+        "engine_isolation",
+    }
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     point_at_bench_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings.base")
@@ -58,6 +65,10 @@ def main() -> None:
         # The kill switch stream fans out through Redis pub/sub (channel named after the bench
         # database, so nothing else hears it); the rest of the benchmarks need no Redis.
         kill_switches.run(redis_url=redis_url)
+    if "runtime_controls" in chosen:
+        from bench import runtime_controls
+
+        runtime_controls.run(redis_url=redis_url)
     if "policy_checks" in chosen:
         from bench import policy_checks
 
@@ -66,6 +77,10 @@ def main() -> None:
         from bench import reports
 
         reports.run()
+    if "engine_isolation" in chosen:
+        from bench import engine_isolation
+
+        engine_isolation.run()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""ASGI entry point, for the streaming endpoints to come (kill switch Server-Sent Events)."""
+"""ASGI entry point (gunicorn with uvicorn workers): event streams are coroutines here."""
 
 import os
 

@@ -28,7 +28,9 @@ evaluate(inp) := {
 		framework_violations(inp),
 		provider_violations(inp),
 		artifact_violations(inp),
+		artifact_finding_violations(inp),
 		classification_violations(inp),
+		ai_act_violations(inp),
 		freeze_violations(inp),
 		kill_switch_violations(inp),
 	})

@@ -152,3 +152,67 @@ test_archived_system_refused if {
 	inp := object.union(good, {"system": {"slug": "churn", "risk_tier": "medium", "archived": true}})
 	has_code(inp, "system.archived")
 }
+
+test_dangerous_pickle_global_denied_in_production if {
+	inp := with_version({"artifact_format": "mlflow", "artifact": {"findings": [{
+		"code": "pickle.dangerous_global", "severity": "critical",
+		"message": "Loading this pickle imports and can call: posix.system", "location": "model.pkl",
+	}]}})
+	not allowed(inp)
+	has_code(inp, "supply_chain.dangerous_pickle_global")
+}
+
+test_dangerous_pickle_global_only_warns_in_staging if {
+	inp := object.union(
+		with_version({"artifact": {"findings": [{"code": "pickle.dangerous_global", "severity": "critical", "message": "os.system"}]}}),
+		{"request": {"environment": "staging", "requester": "alice"}},
+	)
+	allowed(inp)
+	has_code(inp, "supply_chain.dangerous_pickle_global")
+}
+
+test_keras_lambda_layer_denied_in_production if {
+	inp := with_version({"artifact_format": "keras", "artifact": {"findings": [{
+		"code": "keras.lambda_layer", "severity": "critical",
+		"message": "A Lambda layer holds Python bytecode", "location": "config.json/config/layers/1",
+	}]}})
+	not allowed(inp)
+	has_code(inp, "supply_chain.keras_lambda_layer")
+}
+
+test_informational_findings_do_not_deny if {
+	inp := with_version({"artifact": {"findings": [{"code": "pickle.imports", "severity": "info", "message": "sklearn.svm.SVC"}]}})
+	allowed(inp)
+}
+
+with_ai_act(facts) := object.union(good, {"system": object.union(good.system, {"eu_ai_act": facts})})
+
+test_unclassified_system_has_no_ai_act_violation if {
+	allowed(with_ai_act({"classified": false}))
+}
+
+test_prohibited_practice_denied_in_every_environment if {
+	facts := {"classified": true, "risk_class": "prohibited", "prohibited_practice": "5.1.c", "obligations": {}}
+	inp := object.union(with_ai_act(facts), {"request": {"environment": "development", "requester": "alice"}})
+	not allowed(inp)
+	has_code(inp, "ai_act.prohibited_practice")
+}
+
+test_high_risk_without_conformity_assessment_denied_in_production if {
+	facts := {"classified": true, "risk_class": "high_risk", "obligations": {"Art. 43": "in_progress", "Art. 49": "implemented"}}
+	inp := with_ai_act(facts)
+	not allowed(inp)
+	has_code(inp, "ai_act.high_risk_not_ready")
+}
+
+test_high_risk_without_registration_only_warns_in_staging if {
+	facts := {"classified": true, "risk_class": "high_risk", "obligations": {"Art. 43": "implemented", "Art. 49": "not_started"}}
+	inp := object.union(with_ai_act(facts), {"request": {"environment": "staging", "requester": "alice"}})
+	allowed(inp)
+	has_code(inp, "ai_act.high_risk_not_ready")
+}
+
+test_high_risk_with_assessment_and_registration_allowed if {
+	facts := {"classified": true, "risk_class": "high_risk", "obligations": {"Art. 43": "implemented", "Art. 49": "not_applicable", "Art. 9": "not_started"}}
+	allowed(with_ai_act(facts))
+}

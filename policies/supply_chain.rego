@@ -75,3 +75,35 @@ artifact_violations(inp) := {v |
 		"controls": ["MEASURE 2.7"],
 	}
 }
+
+# What the artifact inspector found in the files themselves (model_version.artifact.findings):
+# a pickle that imports os, subprocess, eval... or a Keras Lambda layer runs its author's code
+# when loaded. Denied where data.policy.artifacts.enforced_environments says (production as
+# shipped), a warning elsewhere. Versions registered by hand carry no findings.
+artifact_finding_checks := {
+	"pickle.dangerous_global": {
+		"code": "supply_chain.dangerous_pickle_global",
+		"controls": ["MEASURE 2.7", "MANAGE 3.1", "GOVERN 6.1"],
+	},
+	"keras.lambda_layer": {
+		"code": "supply_chain.keras_lambda_layer",
+		"controls": ["MEASURE 2.7", "MANAGE 3.1"],
+	},
+}
+
+artifact_finding_violations(inp) := {v |
+	some finding in object.get(inp.model_version, ["artifact", "findings"], [])
+	check := artifact_finding_checks[finding.code]
+	v := {
+		"code": check.code,
+		"message": concat("", [finding.message, where(finding)]),
+		"severity": severity_in(inp, object.get(data.policy, ["artifacts", "enforced_environments"], ["production"])),
+		"controls": check.controls,
+	}
+}
+
+where(finding) := concat("", [" (", finding.location, ")"]) if {
+	object.get(finding, "location", "") != ""
+}
+
+else := ""

@@ -1,7 +1,10 @@
 """Fixtures shared by the whole suite: users per role, API clients, services checks."""
 
 import os
+import threading
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -10,14 +13,69 @@ from rest_framework.test import APIClient
 
 from governance.accounts.models import Role, User
 from governance.accounts.services import api_token_create
-from governance.audit.triggers import create_triggers, drop_triggers
+from governance.audit.triggers import (
+    create_proof_triggers,
+    create_triggers,
+    drop_proof_triggers,
+    drop_triggers,
+)
 from governance.core.actor import Actor
+from tests.http_peer import Recorder
 
 ALL_ROLES = [role.value for role in Role]
+
+# Third-party samples (real payloads, published test vectors) live beside the clone in
+# ../shared, never in the repository. Tests that read them say so with the needs_shared marker
+# (module-level pytestmark or per test) and find the folder through SHARED_DIR only.
+SHARED_DIR = Path(
+    os.environ.get("GOVERNANCE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
+)
+_not_run_for_shared: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
     _lift_audit_triggers_during_flush()
+    if not SHARED_DIR.is_dir() and os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"CI is set and the shared samples folder {SHARED_DIR} (../shared) is missing: "
+            "the tests that need it cannot run."
+        )
+
+
+def _module_needs_shared(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return any(
+        line.startswith("pytestmark") and "needs_shared" in line for line in text.splitlines()
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Without ../shared, modules that need it are not even imported (they load samples at
+    import time); they are counted for the one summary line."""
+    if SHARED_DIR.is_dir() or collection_path.suffix != ".py":
+        return None
+    if collection_path.name.startswith("test_") and _module_needs_shared(collection_path):
+        _not_run_for_shared.append(str(collection_path.relative_to(Path.cwd())))
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED_DIR.is_dir():
+        return
+    needing = [item for item in items if item.get_closest_marker("needs_shared")]
+    if needing:
+        _not_run_for_shared.extend(item.nodeid for item in needing)
+        config.hook.pytest_deselected(items=needing)
+        items[:] = [item for item in items if item not in needing]
+
+
+def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: object) -> None:
+    if _not_run_for_shared:
+        terminalreporter.write_line(
+            f"SKIPPED: {len(_not_run_for_shared)} test modules and tests need the shared samples "
+            f"folder {SHARED_DIR} (../shared), which is missing; set CI to make this a failure."
+        )
 
 
 def _lift_audit_triggers_during_flush() -> None:
@@ -27,10 +85,12 @@ def _lift_audit_triggers_during_flush() -> None:
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
         drop_triggers(self.connection)
+        drop_proof_triggers(self.connection)
         try:
             original(self, sql_list)
         finally:
             create_triggers(self.connection)
+            create_proof_triggers(self.connection)
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
 
@@ -51,6 +111,14 @@ def _require_services(django_db_setup: None, django_db_blocker: pytest.FixtureRe
         pytest.exit(
             f"services pass needs Redis at {os.environ.get('REDIS_URL')}: {exc}", returncode=3
         )
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_asks_the_cache() -> None:
+    """A test that broke the cache must not leave the token rate limit standing aside."""
+    from governance.accounts import throttling
+
+    throttling._skip_until = 0.0
 
 
 @pytest.fixture
@@ -167,3 +235,27 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> I
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    """A local HTTP receiver on loopback (see tests.http_peer); its base URL."""
+    Recorder.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Tasks run here, in both passes: what the outbox queues after commit runs in this
+    process (the services pass would hand it to the Celery worker otherwise)."""
+    from governance.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

@@ -24,6 +24,7 @@ class Perm:
     CONTROLS_CONFIGURE = "controls.configure"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
+    AUDIT_PROOFS = "audit.proofs"
     TOKENS_MANAGE = "tokens.manage"
     USERS_MANAGE = "users.manage"
     ACCOUNT_VIEW = "account.view"
@@ -45,6 +46,7 @@ class Perm:
     RELEASES_APPROVE = "releases.approve"
     RELEASES_CONFIGURE = "releases.configure"
     WEBHOOKS_MANAGE = "webhooks.manage"
+    INTEGRATIONS_MANAGE = "integrations.manage"
 
 
 _READ = {
@@ -87,8 +89,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.KILLSWITCHES_MANAGE,
         }
     ),
+    # Merkle proofs and the checkpoint list are for auditors (and their tools' tokens) only.
     Role.AUDITOR: frozenset(
-        _READ | _REPORTS | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.DECISIONS_VIEW}
+        _READ
+        | _REPORTS
+        | {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.AUDIT_PROOFS, Perm.DECISIONS_VIEW}
     ),
     Role.ADMIN: frozenset(
         _READ
@@ -112,6 +117,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.RELEASES_APPROVE,
             Perm.RELEASES_CONFIGURE,
             Perm.WEBHOOKS_MANAGE,
+            Perm.INTEGRATIONS_MANAGE,
         }
     ),
 }
@@ -124,13 +130,16 @@ TOKEN_SCOPES: dict[str, str] = {
     Perm.CONTROLS_MANAGE: "Change control status and add evidence",
     Perm.AUDIT_VIEW: "Read audit events",
     Perm.AUDIT_EXPORT: "Export the audit log",
+    Perm.AUDIT_PROOFS: "Read signed audit checkpoints and Merkle proofs (auditors, witnesses)",
     Perm.ACCOUNT_VIEW: "Read its own identity (whoami)",
     Perm.POLICY_CHECK: "Ask for policy decisions (CI/CD, Kubernetes admission)",
     Perm.POLICY_VIEW: "Read policy versions and their sources",
     Perm.DECISIONS_VIEW: "Read the policy decision log",
     Perm.INCIDENTS_VIEW: "Read incidents, their timelines and runbooks",
-    Perm.KILLSWITCHES_READ: "Read kill switch state and its event stream (AI services)",
-    Perm.KILLSWITCHES_FLIP: "Engage and release kill switches, with a reason",
+    Perm.KILLSWITCHES_READ: "Read kill switches, runtime controls, their event stream and OFREP "
+    "(AI services)",
+    Perm.KILLSWITCHES_FLIP: "Engage and release kill switches and set runtime controls, with a "
+    "reason",
     Perm.REPORTS_GENERATE: "Request compliance PDF reports and read their status",
     Perm.REPORTS_DOWNLOAD: "Download finished compliance PDF reports",
     Perm.RELEASES_VIEW: "Read release requests and their approvals",

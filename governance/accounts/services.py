@@ -192,3 +192,24 @@ def login_record(*, actor: Actor, user: User | None, username: str, succeeded: b
             if user
             else Target("accounts.user", username[:150]),
         )
+
+
+def login_lockout_record(
+    *, actor: Actor, user: User | None, username: str, failures: int, cooloff_seconds: int
+) -> None:
+    """One event for a series of failed sign-ins that locked an IP address or username out:
+    the failures are counted here instead of each writing its own event."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="accounts.login.locked_out",
+            target=Target.of(user, id_field="username")
+            if user
+            else Target("accounts.user", username[:150]),
+            after={
+                "username": username[:150],
+                "ip": actor.ip,
+                "failures": failures,
+                "cooloff_seconds": cooloff_seconds,
+            },
+        )

@@ -11,17 +11,20 @@ from django.utils.cache import patch_cache_control
 from django.views import View
 
 from governance.accounts.forms import ApiTokenCreateForm, ReasonForm, RoleChangeForm
+from governance.accounts.login_throttle import login_cooloff, login_lockout_note
 from governance.accounts.models import Role, User
 from governance.accounts.permissions import TOKEN_SCOPES, Perm, PermissionRequiredMixin
 from governance.accounts.selectors import api_token_get, api_token_list, user_get, user_list
 from governance.accounts.services import (
     api_token_create,
     api_token_revoke,
+    login_lockout_record,
     login_record,
     user_set_role,
 )
 from governance.core.actor import Actor
 from governance.core.errors import Conflict
+from governance.core.form_errors import form_add_service_errors
 
 
 class LoginView(auth_views.LoginView):
@@ -41,11 +44,27 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        username = form.data.get("username", "")
+        # Axes counted this failure (or refused it during a lockout, counting nothing). The audit
+        # log gets the first failure of a series and then one lockout event with the count, so
+        # an anonymous caller cannot grow the append-only log one event per guess.
+        request = self.request
+        username = form.data.get("username", "")[:150]
         user = User.objects.filter(username=username).first()
-        login_record(
-            actor=Actor.from_request(self.request), user=user, username=username, succeeded=False
-        )
+        failures = getattr(request, "axes_failures_since_start", None)
+        if getattr(request, "axes_locked_out", False):
+            if failures is not None:  # this failure tripped the lockout
+                login_lockout_note(request)
+                login_lockout_record(
+                    actor=Actor.from_request(request),
+                    user=user,
+                    username=username,
+                    failures=failures,
+                    cooloff_seconds=int(login_cooloff(request).total_seconds()),
+                )
+        elif failures is None or failures <= 1:
+            login_record(
+                actor=Actor.from_request(request), user=user, username=username, succeeded=False
+            )
         return super().form_invalid(form)
 
 
@@ -67,8 +86,7 @@ class ApiTokenListView(PermissionRequiredMixin, View):
                     actor=Actor.from_request(request), **form.cleaned_data
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 # The secret exists only in this response; it is never stored or shown again.
                 response = render(

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,11 +29,28 @@ HASHED_FIELDS = (
 )
 
 
+def _as_stored(value: Any) -> Any:
+    """Numbers as PostgreSQL's jsonb gives them back: it keeps numbers as exact decimals and
+    writes them without exponents, so ``1e+16`` reads back as the integer 10000000000000000,
+    and it has no negative zero. Everything else is unchanged."""
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_stored(v) for v in value]
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        if math.isfinite(value) and abs(value) >= 1e16:  # exponent in repr(), always integral
+            return int(Decimal(repr(value)))
+    return value
+
+
 def json_value(value: Any) -> Any:
-    """A value as it will read back from a JSON column (dates, UUIDs, Decimals become strings)."""
+    """A value as it will read back from a JSON column (dates, UUIDs, Decimals become strings;
+    numbers as jsonb keeps them), so the hash over it verifies after a round trip."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _as_stored(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
 
 
 def timestamp(moment: datetime) -> str:

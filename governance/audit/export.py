@@ -20,14 +20,12 @@ def event_document(row: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def write_jsonl(out: IO[str], *, since_sequence: int = 1) -> int:
+def write_jsonl(out: IO[str], *, since_sequence: int = 1, until_sequence: int | None = None) -> int:
     """Stream the log (oldest first) into ``out``; returns the number of events written."""
-    rows = (
-        AuditEvent.objects.filter(sequence__gte=since_sequence)
-        .order_by("sequence")
-        .values(*EXPORT_FIELDS)
-        .iterator(chunk_size=2000)
-    )
+    events = AuditEvent.objects.filter(sequence__gte=since_sequence)
+    if until_sequence is not None:
+        events = events.filter(sequence__lte=until_sequence)
+    rows = events.order_by("sequence").values(*EXPORT_FIELDS).iterator(chunk_size=2000)
     count = 0
     for row in rows:
         out.write(json.dumps(event_document(row), sort_keys=True, ensure_ascii=False) + "\n")

@@ -3,6 +3,7 @@
 import django_filters
 
 from governance.audit.models import AuditEvent
+from governance.core.filtering import IsoDateTimeFilter
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -18,10 +19,10 @@ class AuditEventFilter(django_filters.FilterSet):
     )
     target_type = django_filters.CharFilter(label="Target type")
     target_id = django_filters.CharFilter(label="Target id")
-    since = django_filters.IsoDateTimeFilter(
+    since = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label="From (UTC, ISO 8601)"
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = IsoDateTimeFilter(
         field_name="occurred_at", lookup_expr="lt", label="Until (UTC, ISO 8601)"
     )
 

@@ -44,11 +44,16 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row that appends lock, holding the last sequence number and hash."""
+    """The single row that appends lock, holding the last sequence number and hash.
+
+    ``prev_hash`` is the hash before the last append: PostgreSQL appends advance the head and
+    insert the event in one statement, which reads the previous hash back from here.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_single_head")]
@@ -73,3 +78,75 @@ class AuditChainVerification(models.Model):
     def __str__(self) -> str:
         state = "ok" if self.ok else f"broken at #{self.first_bad_sequence}"
         return f"verification {self.verified_at:%Y-%m-%d %H:%M} {state}"
+
+
+class AuditTreeNode(models.Model):
+    """One perfect subtree of the Merkle tree over the events: 2**level leaves from
+    ``index * 2**level``. Written once, when the tree grows past it; never changed.
+
+    Level 0 holds the leaves (leaf ``index`` is the event with sequence ``index + 1``). Every
+    range a proof needs is one of these rows or is folded from at most log2(n) of them.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        ordering = ["level", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="audit_tree_node_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"tree node {self.level}/{self.index}"
+
+
+class AuditTreeHead(models.Model):
+    """How many events the Merkle tree covers, and the chain hash of the last one (so the
+    next extension checks that it links on)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.PositiveBigIntegerField(default=0)
+    last_event_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_single_tree")]
+
+    def __str__(self) -> str:
+        return f"tree of {self.size}"
+
+
+class CheckpointTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    REPORT = "report", "Compliance report"
+    MANUAL = "manual", "On demand"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed tree head: a C2SP tlog-checkpoint in the signed-note format, as issued.
+
+    ``note`` is the exact text that was signed and handed out (PDF, file, witnesses); the
+    other fields repeat what it says, for queries. An RFC 3161 time-stamp token over the note's
+    bytes is kept when a time-stamping authority is configured. Rows are never changed.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    tree_size = models.PositiveBigIntegerField(db_index=True)
+    root_hash = models.CharField(max_length=64)
+    origin = models.CharField(max_length=255)
+    key_name = models.CharField(max_length=255)
+    key_id = models.CharField(max_length=8)
+    note = models.TextField()
+    trigger = models.CharField(max_length=16, choices=CheckpointTrigger.choices)
+    label = models.CharField(max_length=255, blank=True, help_text="What asked for it")
+    timestamp_token = models.BinaryField(null=True, blank=True)
+    timestamp_authority = models.CharField(max_length=500, blank=True)
+    timestamped_at = models.DateTimeField(null=True, blank=True)
+    timestamp_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -3,7 +3,7 @@
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from governance.accounts.permissions import Perm
 from governance.controls.coverage import ControlRow
 from governance.controls.models import ControlStatus, Evidence, Subcategory
 from governance.controls.selectors import (
+    framework_get,
     genai_actions_for,
     implementation_for,
     portfolio_coverage,
@@ -24,7 +25,14 @@ from governance.controls.selectors import (
 from governance.controls.services import control_implementation_update, evidence_add
 from governance.core.actor import Actor
 from governance.core.pagination import PageNumberPagination
+from governance.core.parsers import JsonParser
 from governance.inventory.selectors import ai_system_get
+
+FRAMEWORK_PARAMETER = OpenApiParameter(
+    "framework",
+    str,
+    description="Framework slug (GET /api/v1/frameworks); default: the NIST AI RMF",
+)
 
 
 class SubcategorySerializer(serializers.ModelSerializer):
@@ -91,17 +99,26 @@ class ControlRowSerializer(serializers.Serializer):
     evidence_count = serializers.IntegerField()
     next_review_at = serializers.DateField(allow_null=True)
     review_overdue = serializers.BooleanField()
+    supporting = serializers.ListField(
+        child=serializers.CharField(), help_text="Crosswalked controls that carry evidence"
+    )
 
 
 class ControlImplementationListApi(APIView):
     """Every subcategory for one system: required or not, status, evidence count."""
 
     required_permission = Perm.CONTROLS_VIEW
+    pagination_class = None  # all of them, one array
 
-    @extend_schema(responses=ControlRowSerializer(many=True))
+    @extend_schema(parameters=[FRAMEWORK_PARAMETER], responses=ControlRowSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         system = ai_system_get(principal=request.user, slug=slug)
-        rows: list[ControlRow] = system_coverage(principal=request.user, system=system).rows
+        framework = framework_get(
+            principal=request.user, slug=request.query_params.get("framework")
+        )
+        rows: list[ControlRow] = system_coverage(
+            principal=request.user, system=system, framework=framework
+        ).rows
         return Response(ControlRowSerializer(rows, many=True).data)
 
 
@@ -168,7 +185,7 @@ class EvidenceCreateApi(APIView):
     ``object_id``. Files are hashed (SHA-256), size-capped and limited to an allowlist."""
 
     required_permission = {"POST": Perm.CONTROLS_MANAGE}
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+    parser_classes = [JsonParser, parsers.MultiPartParser]
 
     class EvidenceInput(serializers.Serializer):
         title = serializers.CharField(max_length=200)
@@ -200,10 +217,15 @@ class SystemCoverageApi(APIView):
 
     required_permission = Perm.CONTROLS_VIEW
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[FRAMEWORK_PARAMETER], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str) -> Response:
         system = ai_system_get(principal=request.user, slug=slug)
-        return Response(system_coverage(principal=request.user, system=system).as_dict())
+        framework = framework_get(
+            principal=request.user, slug=request.query_params.get("framework")
+        )
+        return Response(
+            system_coverage(principal=request.user, system=system, framework=framework).as_dict()
+        )
 
 
 class PortfolioCoverageApi(APIView):
@@ -211,11 +233,13 @@ class PortfolioCoverageApi(APIView):
 
     required_permission = Perm.CONTROLS_VIEW
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[FRAMEWORK_PARAMETER], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        return Response(
-            {"systems": [c.as_dict() for c in portfolio_coverage(principal=request.user)]}
+        framework = framework_get(
+            principal=request.user, slug=request.query_params.get("framework")
         )
+        coverage = portfolio_coverage(principal=request.user, framework=framework)
+        return Response({"systems": [c.as_dict() for c in coverage]})
 
 
 class ControlExportApi(APIView):

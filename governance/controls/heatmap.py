@@ -4,6 +4,8 @@ Plain SVG with inline styles and no script, so the web UI and the WeasyPrint PDF
 same picture.
 """
 
+from collections.abc import Callable
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -30,9 +32,17 @@ def _percent(tally: Tally) -> str:
     return "n/a" if tally.share is None else f"{round(tally.share * 100)}%"
 
 
+def category_anchor(category: str) -> str:
+    """The id of a category's first row in the system page's controls table."""
+    return "cat-" + "-".join(category.lower().split())
+
+
 def coverage_heatmap_svg(
-    coverage: SystemCoverage, layout: list[tuple[str, list[str]]]
+    coverage: SystemCoverage,
+    layout: list[tuple[str, list[str]]],
+    link: Callable[[str], str] | None = None,
 ) -> SafeString:
+    """``link(category)``, when given, makes each tile a link (to that category's controls)."""
     columns = max((len(categories) for _, categories in layout), default=0)
     width = LABEL_W + columns * (CELL_W + GAP)
     height = HEADER_H + len(layout) * (CELL_H + GAP)
@@ -59,6 +69,8 @@ def coverage_heatmap_svg(
                 if tally.required
                 else f"{category}: not required for this tier"
             )
+            if link is not None:
+                parts.append(f'<a href="{escape(link(category))}">')
             parts.append(
                 f"<g><title>{escape(detail)}</title>"
                 f'<rect x="{x}" y="{y}" width="{CELL_W}" height="{CELL_H}" rx="6" '
@@ -68,5 +80,7 @@ def coverage_heatmap_svg(
                 f'<text x="{x + 8}" y="{y + 34}" fill="#111827">'
                 f"{tally.implemented}/{tally.applicable} · {_percent(tally)}</text></g>"
             )
+            if link is not None:
+                parts.append("</a>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

@@ -4,10 +4,19 @@ from django.db import models
 from django.urls import reverse
 
 
+class Applicability(models.TextChoices):
+    RISK_TIER = "risk_tier", "By the system's risk tier (the applicability profile)"
+    CLASSIFICATION = "classification", "By the system's classification under the framework"
+
+
 class Framework(models.Model):
-    """A published framework at one version, e.g. NIST AI RMF 1.0."""
+    """A published framework at one version, e.g. NIST AI RMF 1.0 or the EU AI Act."""
 
     slug = models.SlugField(max_length=80, unique=True)
+    short_name = models.CharField(max_length=40, blank=True)
+    applicability = models.CharField(
+        max_length=16, choices=Applicability.choices, default=Applicability.RISK_TIER
+    )
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=32)
     publication = models.CharField(max_length=200, blank=True)
@@ -71,6 +80,11 @@ class Subcategory(models.Model):
     text = models.TextField()
     guidance = models.JSONField(
         default=dict, help_text="Playbook: suggested actions, documentation…"
+    )
+    applies_to = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Classification frameworks: the roles and conditions an obligation binds",
     )
     position = models.PositiveSmallIntegerField()
 
@@ -238,3 +252,82 @@ class Evidence(models.Model):
         if self.object_type == "inventory.modelversion":
             return reverse("inventory:system-detail", args=[self.object_id.partition("@")[0]])
         return ""
+
+
+class CrosswalkLink(models.Model):
+    """Our mapping between two frameworks: this obligation (e.g. EU AI Act Art. 9) is
+    evidenced by that subcategory (e.g. NIST AI RMF MANAGE 1.1). Shipped as data, edited by
+    admins with a reason."""
+
+    source = models.ForeignKey(Subcategory, on_delete=models.CASCADE, related_name="crosswalk")
+    target = models.ForeignKey(Subcategory, on_delete=models.CASCADE, related_name="crosswalk_from")
+
+    class Meta:
+        ordering = ["source", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="controls_crosswalk_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="controls_crosswalk_not_self",
+                violation_error_message="A control cannot map to itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target}"
+
+
+class AIActRiskClass(models.TextChoices):
+    PROHIBITED = "prohibited", "Prohibited practice (Art. 5)"
+    HIGH_RISK = "high_risk", "High-risk (Art. 6)"
+    LIMITED_RISK = "limited_risk", "Limited risk: transparency obligations (Art. 50)"
+    MINIMAL_RISK = "minimal_risk", "Minimal risk"
+
+
+class AIActRole(models.TextChoices):
+    PROVIDER = "provider", "Provider"
+    DEPLOYER = "deployer", "Deployer"
+    PROVIDER_AND_DEPLOYER = "provider_and_deployer", "Provider and deployer"
+
+
+class AIActClassification(models.Model):
+    """An AI system's classification under Regulation (EU) 2024/1689 and the organisation's
+    role, with the answers it was derived from and the reasons. The current one; every change
+    is in the audit log with before and after."""
+
+    system = models.OneToOneField(
+        "inventory.AISystem", on_delete=models.PROTECT, related_name="ai_act_classification"
+    )
+    risk_class = models.CharField(max_length=16, choices=AIActRiskClass.choices)
+    role = models.CharField(max_length=24, choices=AIActRole.choices)
+    prohibited_practice = models.CharField(max_length=8, blank=True)
+    annex_iii_area = models.CharField(max_length=8, blank=True)
+    annex_i_product = models.BooleanField(default=False)
+    transparency = models.JSONField(default=list, blank=True)  # Art. 50 situations that apply
+    gpai_model = models.BooleanField("general-purpose AI model", default=False)
+    gpai_systemic_risk = models.BooleanField("GPAI model with systemic risk", default=False)
+    public_service_deployer = models.BooleanField(
+        default=False, help_text="Deployer is a public body or provides public services (Art. 27)"
+    )
+    reasons = models.TextField()
+    classified_by = models.CharField(max_length=150)
+    classified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["system"]
+        verbose_name = "AI Act classification"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reasons=""),
+                name="controls_aiact_needs_reasons",
+                violation_error_message="A classification needs its reasons.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(risk_class="prohibited") | ~models.Q(prohibited_practice=""),
+                name="controls_aiact_prohibited_names_practice",
+                violation_error_message="A prohibited classification names the Art. 5 practice.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {self.get_risk_class_display()}"

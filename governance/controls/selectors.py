@@ -6,13 +6,19 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from governance.accounts.permissions import Perm, has_perm
+from governance.controls.aiact import FRAMEWORK_SLUG as AI_ACT
+from governance.controls.aiact import obligation_applies
 from governance.controls.coverage import SystemCoverage, coverage_for
 from governance.controls.models import (
+    AIActClassification,
+    Applicability,
     ControlCategory,
     ControlFunction,
     ControlImplementation,
     ControlStatus,
+    CrosswalkLink,
     Evidence,
+    Framework,
     GenAIAction,
     Subcategory,
     TierRequirement,
@@ -21,26 +27,55 @@ from governance.inventory.models import RISK_ORDER, AISystem
 from governance.inventory.selectors import ai_system_list
 
 
-def catalog_functions(*, principal: Any) -> QuerySet[ControlFunction]:
+def framework_list(*, principal: Any) -> QuerySet[Framework]:
+    """Loaded frameworks, the default (applied by risk tier) first."""
+    if not has_perm(principal, Perm.CONTROLS_VIEW):
+        return Framework.objects.none()
+    return Framework.objects.order_by("-applicability", "name", "version")
+
+
+def framework_get(*, principal: Any, slug: str | None) -> Framework | None:
+    """The framework a page or report is scoped to; None (no slug) is the default, NIST."""
+    if not slug:
+        return None
+    return get_object_or_404(framework_list(principal=principal), slug=slug)
+
+
+def catalog_functions(
+    *, principal: Any, framework: Framework | None = None
+) -> QuerySet[ControlFunction]:
     """Functions with their categories and subcategories, in three queries."""
     if not has_perm(principal, Perm.CONTROLS_VIEW):
         return ControlFunction.objects.none()
+    scope = (
+        {"framework": framework}
+        if framework is not None
+        else {"framework__applicability": Applicability.RISK_TIER}
+    )
     categories = ControlCategory.objects.prefetch_related(
         Prefetch("subcategories", queryset=Subcategory.objects.order_by("position"))
     ).order_by("position")
     return (
-        ControlFunction.objects.select_related("framework")
+        ControlFunction.objects.filter(**scope)
+        .select_related("framework")
         .prefetch_related(Prefetch("categories", queryset=categories))
         .annotate(category_count=Count("categories", distinct=True))
         .order_by("framework__slug", "position")
     )
 
 
-def subcategory_list(*, principal: Any) -> QuerySet[Subcategory]:
+def subcategory_list(*, principal: Any, applicability: str | None = None) -> QuerySet[Subcategory]:
+    """Controls of every framework, or of the frameworks applied one way (by risk tier)."""
     if not has_perm(principal, Perm.CONTROLS_VIEW):
         return Subcategory.objects.none()
-    return Subcategory.objects.select_related("category__function").order_by(
-        "category__function__position", "category__position", "position"
+    subs = Subcategory.objects.select_related("category__function__framework")
+    if applicability:
+        subs = subs.filter(category__function__framework__applicability=applicability)
+    return subs.order_by(
+        "category__function__framework__name",
+        "category__function__position",
+        "category__position",
+        "position",
     )
 
 
@@ -50,6 +85,100 @@ def subcategory_get(*, principal: Any, code: str) -> Subcategory:
 
 def genai_actions_for(*, subcategory: Subcategory) -> QuerySet[GenAIAction]:
     return subcategory.genai_actions.prefetch_related("risks").order_by("code")
+
+
+def crosswalk_of(*, subcategory: Subcategory) -> list[Subcategory]:
+    """Controls in other frameworks mapped to this one, in either direction."""
+    ids = set(
+        CrosswalkLink.objects.filter(source=subcategory).values_list("target_id", flat=True)
+    ) | set(CrosswalkLink.objects.filter(target=subcategory).values_list("source_id", flat=True))
+    return list(
+        Subcategory.objects.filter(pk__in=ids)
+        .select_related("category__function__framework")
+        .order_by(
+            "category__function__framework__name",
+            "category__function__position",
+            "category__position",
+            "position",
+        )
+    )
+
+
+def supporting_evidence(*, system: AISystem, subcategory: Subcategory) -> list[dict[str, Any]]:
+    """What the system recorded on the crosswalked controls: status and evidence of each."""
+    mapped = crosswalk_of(subcategory=subcategory)
+    implementations = {
+        impl.subcategory_id: impl
+        for impl in ControlImplementation.objects.filter(
+            system=system, subcategory__in=mapped
+        ).prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("-added_at")))
+    }
+    rows = []
+    for control in mapped:
+        impl = implementations.get(control.pk)
+        rows.append(
+            {
+                "control": control,
+                "framework": control.category.function.framework.short_name,
+                "status": impl.status if impl else ControlStatus.NOT_STARTED,
+                "status_label": ControlStatus(
+                    impl.status if impl else ControlStatus.NOT_STARTED
+                ).label,
+                "evidence": list(impl.evidence.all()) if impl else [],
+            }
+        )
+    return rows
+
+
+def ai_act_loaded() -> bool:
+    return Framework.objects.filter(slug=AI_ACT).exists()
+
+
+def ai_act_classification_for(*, system: AISystem) -> AIActClassification | None:
+    return AIActClassification.objects.filter(system=system).first()
+
+
+def frameworks_for(*, system: AISystem) -> list[Framework]:
+    """The frameworks that apply to a system: every risk-tier framework, and each
+    classification framework the system has been classified under."""
+    frameworks = list(Framework.objects.order_by("-applicability", "name"))
+    classified = AIActClassification.objects.filter(system=system).exists()
+    return [
+        f
+        for f in frameworks
+        if f.applicability == Applicability.RISK_TIER or (f.slug == AI_ACT and classified)
+    ]
+
+
+def ai_act_policy_facts(*, system: AISystem) -> dict[str, Any]:
+    """The system's AI Act classification and the status of each obligation that binds it,
+    for the policy input (two queries)."""
+    classification = AIActClassification.objects.filter(system=system).first()
+    if classification is None:
+        return {"classified": False}
+    rows = Subcategory.objects.filter(category__function__framework__slug=AI_ACT).values_list(
+        "pk", "code", "applies_to"
+    )
+    binding = {
+        pk: code for pk, code, applies in rows if obligation_applies(applies, classification)
+    }
+    statuses = dict(
+        ControlImplementation.objects.filter(system=system, subcategory_id__in=binding).values_list(
+            "subcategory_id", "status"
+        )
+    )
+    return {
+        "classified": True,
+        "risk_class": classification.risk_class,
+        "role": classification.role,
+        "prohibited_practice": classification.prohibited_practice,
+        "annex_iii_area": classification.annex_iii_area,
+        "gpai_model": classification.gpai_model,
+        "gpai_systemic_risk": classification.gpai_systemic_risk,
+        "obligations": {
+            code: statuses.get(pk, ControlStatus.NOT_STARTED) for pk, code in binding.items()
+        },
+    }
 
 
 def implementation_for(
@@ -64,23 +193,33 @@ def implementation_for(
 
 
 def is_required(*, system: AISystem, subcategory: Subcategory) -> bool:
+    """Whether the system must meet this control: by its tier (NIST AI RMF), or by its
+    classification and role (EU AI Act)."""
+    if subcategory.category.function.framework.applicability == Applicability.CLASSIFICATION:
+        return obligation_applies(
+            subcategory.applies_to, AIActClassification.objects.filter(system=system).first()
+        )
     return TierRequirement.objects.filter(
         risk_tier=system.risk_tier, subcategory=subcategory
     ).exists()
 
 
-def system_coverage(*, principal: Any, system: AISystem) -> SystemCoverage:
+def system_coverage(
+    *, principal: Any, system: AISystem, framework: Framework | None = None
+) -> SystemCoverage:
     if not has_perm(principal, Perm.CONTROLS_VIEW):
         raise PermissionError("controls.view required")
-    return coverage_for([system])[system.pk]
+    return coverage_for([system], framework=framework)[system.pk]
 
 
-def portfolio_coverage(*, principal: Any) -> list[SystemCoverage]:
+def portfolio_coverage(
+    *, principal: Any, framework: Framework | None = None
+) -> list[SystemCoverage]:
     """Live systems, riskiest first and, within a tier, furthest from compliance first."""
     if not has_perm(principal, Perm.CONTROLS_VIEW):
         return []
     systems = list(ai_system_list(principal=principal))
-    coverage = coverage_for(systems)
+    coverage = coverage_for(systems, framework=framework)
     return sorted(
         coverage.values(),
         key=lambda c: (

@@ -18,10 +18,12 @@ from governance.accounts.models import User
 from governance.audit.services import Target, audit_record
 from governance.controls.applicability import ALL, DEFAULT_PROFILE
 from governance.controls.models import (
+    Applicability,
     ControlCategory,
     ControlFunction,
     ControlImplementation,
     ControlStatus,
+    CrosswalkLink,
     Evidence,
     EvidenceKind,
     Framework,
@@ -31,11 +33,13 @@ from governance.controls.models import (
     TierRequirement,
 )
 from governance.core.actor import Actor
+from governance.core.errors import Conflict
 from governance.inventory.models import AISystem, RiskTier
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NIST_AI_RMF = DATA_DIR / "nist-ai-rmf-1.0.json"
 NIST_AI_600_1 = DATA_DIR / "nist-ai-600-1.json"
+EU_AI_ACT = DATA_DIR / "eu-ai-act-2024-1689.json"
 GUIDANCE_KEYS = (
     "suggested_actions",
     "documentation",
@@ -101,10 +105,14 @@ def catalog_load(
     """
     document = json.loads(path.read_text(encoding="utf-8"))
     result = CatalogLoadResult()
-    slug = f"{document['framework']}-{document['version']}".lower().replace(" ", "-")
+    slug = document.get("slug") or f"{document['framework']}-{document['version']}".lower().replace(
+        " ", "-"
+    )
     framework_row = {
         "slug": slug,
         "name": document["framework"],
+        "short_name": document.get("short_name", document["framework"]),
+        "applicability": document.get("applicability", Applicability.RISK_TIER),
         "version": document["version"],
         "publication": document.get("publication", {}).get("id", ""),
         "source": document.get("source", ""),
@@ -149,6 +157,7 @@ def catalog_load(
                             "code": sub["id"],
                             "text": sub["text"],
                             "guidance": {key: sub.get(key, []) for key in GUIDANCE_KEYS},
+                            "applies_to": sub.get("applies_to", {}),
                             "position": s_pos,
                         }
                     )
@@ -160,15 +169,60 @@ def catalog_load(
         }
         if genai_path is not None:
             _load_genai_profile(genai_path, subcategories, result)
-        defaults = _default_applicability(framework)
+        defaults = (
+            _default_applicability(framework)
+            if framework.applicability == Applicability.RISK_TIER
+            else []
+        )
+        crosswalk = _seed_crosswalk(document, subcategories)
+        result.created += crosswalk
         if result.changed or defaults:
             audit_record(
                 actor=actor,
                 action="controls.catalog.loaded",
                 target=Target.of(framework, id_field="slug"),
-                after={"file": path.name, **asdict(result), "default_applicability_for": defaults},
+                after={
+                    "file": path.name,
+                    **asdict(result),
+                    "default_applicability_for": defaults,
+                    "crosswalk_links_created": crosswalk,
+                },
             )
     return framework, result
+
+
+def _seed_crosswalk(document: dict[str, Any], subcategories: dict[str, Subcategory]) -> int:
+    """Write the shipped crosswalk for obligations that have none yet, so reloading never
+    undoes an admin's edits. Targets are looked up by code in any framework already loaded."""
+    shipped = {
+        sub["id"]: sub["crosswalk"]
+        for fn in document["functions"]
+        for cat in fn["categories"]
+        for sub in cat["subcategories"]
+        if sub.get("crosswalk")
+    }
+    if not shipped:
+        return 0
+    sources = {code: subcategories[code] for code in shipped}
+    mapped = set(
+        CrosswalkLink.objects.filter(source__in=sources.values()).values_list(
+            "source_id", flat=True
+        )
+    )
+    targets = dict(
+        Subcategory.objects.filter(
+            code__in={code for codes in shipped.values() for code in codes}
+        ).values_list("code", "pk")
+    )
+    links = [
+        CrosswalkLink(source=sources[code], target_id=targets[target])
+        for code, codes in shipped.items()
+        if sources[code].pk not in mapped
+        for target in codes
+        if target in targets
+    ]
+    CrosswalkLink.objects.bulk_create(links)
+    return len(links)
 
 
 def _load_genai_profile(
@@ -230,7 +284,12 @@ def applicability_set(
     errors: dict[str, list[str]] = {}
     if risk_tier not in RiskTier.values:
         errors["risk_tier"] = [f"Unknown risk tier {risk_tier!r}."]
-    known = dict(Subcategory.objects.filter(code__in=subcategory_codes).values_list("code", "pk"))
+    known = dict(
+        Subcategory.objects.filter(
+            code__in=subcategory_codes,
+            category__function__framework__applicability=Applicability.RISK_TIER,
+        ).values_list("code", "pk")
+    )
     unknown = sorted(set(subcategory_codes) - set(known))
     if unknown:
         errors["subcategories"] = [f"Unknown control id(s): {', '.join(unknown)}."]
@@ -306,7 +365,7 @@ def control_implementation_update(
     if not reason.strip():
         raise ValidationError({"reason": ["A reason is required to change a control."]})
     if system.archived_at is not None:
-        raise ValidationError(f"{system.slug} is archived; its controls cannot change.")
+        raise Conflict(f"{system.slug} is archived; its controls cannot change.")
     if (
         "owner" in changes
         and changes["owner"] is not None
@@ -358,6 +417,7 @@ EVIDENCE_ALLOWED_TYPES = {
     ".csv": "text/csv",
     ".json": "application/json",
     ".html": "text/html",
+    ".svg": "image/svg+xml",  # served back as an opaque attachment, like .html
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
@@ -370,7 +430,10 @@ def _linked_object_exists(object_type: str, object_id: str) -> bool:
     from governance.inventory.models import Dataset, ModelVersion
 
     if object_type == "audit.event":
-        return object_id.isdigit() and AuditEvent.objects.filter(sequence=int(object_id)).exists()
+        # ASCII digits within a bigint: "²" passes isdigit() but not int().
+        if not (object_id.isascii() and object_id.isdigit() and len(object_id) <= 18):
+            return False
+        return AuditEvent.objects.filter(sequence=int(object_id)).exists()
     if object_type == "inventory.modelversion":
         slug, _, version = object_id.partition("@")
         return ModelVersion.objects.filter(system__slug=slug, version=version).exists()

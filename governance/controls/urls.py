@@ -1,12 +1,18 @@
 from django.urls import path
 
-from governance.controls import api, views
+from governance.controls import api, api_aiact, views, views_aiact
 
 app_name = "controls"
 urlpatterns = [
     path("controls/", views.CatalogView.as_view(), name="catalog"),
     path("controls/applicability/", views.ApplicabilityView.as_view(), name="applicability"),
     path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
+    path(
+        "controls/<str:code>/crosswalk",
+        views_aiact.CrosswalkEditView.as_view(),
+        name="crosswalk-edit",
+    ),
+    path("systems/<slug:slug>/ai-act/", views_aiact.AIActView.as_view(), name="ai-act"),
     path(
         "systems/<slug:slug>/controls/<str:code>/",
         views.ControlDetailView.as_view(),
@@ -19,6 +25,13 @@ urlpatterns = [
     ),
 ]
 api_urlpatterns = [
+    path("frameworks", api_aiact.FrameworkListApi.as_view(), name="frameworks"),
+    path(
+        "catalog/subcategories/<str:code>/crosswalk",
+        api_aiact.CrosswalkApi.as_view(),
+        name="subcategory-crosswalk",
+    ),
+    path("systems/<slug:slug>/ai-act", api_aiact.ClassificationApi.as_view(), name="ai-act"),
     path("catalog/subcategories", api.SubcategoryListApi.as_view(), name="subcategories"),
     path(
         "catalog/subcategories/<str:code>",

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
 from governance.accounts.permissions import Perm, PermissionRequiredMixin, has_perm
@@ -12,16 +13,19 @@ from governance.audit.selectors import audit_events_for
 from governance.controls.coverage import catalog_layout
 from governance.controls.forms import ControlUpdateForm, EvidenceForm
 from governance.controls.heatmap import share_fill
-from governance.controls.models import ControlStatus, Evidence
+from governance.controls.models import Applicability, ControlStatus, Evidence
 from governance.controls.selectors import (
     applicability_matrix,
     catalog_functions,
+    framework_get,
+    framework_list,
     genai_actions_for,
     implementation_for,
     is_required,
     portfolio_coverage,
     subcategory_get,
     subcategory_list,
+    supporting_evidence,
 )
 from governance.controls.services import (
     applicability_set,
@@ -29,6 +33,8 @@ from governance.controls.services import (
     evidence_add,
 )
 from governance.core.actor import Actor
+from governance.core.errors import DomainError
+from governance.core.form_errors import form_add_service_errors
 from governance.inventory.models import RiskTier
 from governance.inventory.selectors import ai_system_get
 
@@ -37,8 +43,14 @@ class CatalogView(PermissionRequiredMixin, View):
     required_permission = Perm.CONTROLS_VIEW
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        functions = catalog_functions(principal=request.user)
-        return render(request, "controls/catalog.html", {"functions": functions})
+        framework = framework_get(principal=request.user, slug=request.GET.get("framework"))
+        functions = catalog_functions(principal=request.user, framework=framework)
+        context = {
+            "functions": functions,
+            "framework": framework,
+            "frameworks": framework_list(principal=request.user),
+        }
+        return render(request, "controls/catalog.html", context)
 
 
 class PortfolioView(PermissionRequiredMixin, View):
@@ -101,10 +113,16 @@ class ControlDetailView(PermissionRequiredMixin, View):
             "status_label": ControlStatus(initial["status"]).label,
             "required": is_required(system=system, subcategory=sub),
             "genai_actions": genai_actions_for(subcategory=sub) if system.is_genai else [],
+            "framework": sub.category.function.framework,
+            "crosswalk": supporting_evidence(system=system, subcategory=sub),
+            "can_configure": has_perm(request.user, Perm.CONTROLS_CONFIGURE),
             "update_form": forms.get("update_form") or ControlUpdateForm(initial=initial),
             "evidence_form": forms.get("evidence_form") or EvidenceForm(),
             "can_manage": has_perm(request.user, Perm.CONTROLS_MANAGE),
             "history": history,
+            "review_overdue": bool(
+                impl and impl.next_review_at and impl.next_review_at < timezone.now().date()
+            ),
         }
 
     def get(self, request: HttpRequest, slug: str, code: str) -> HttpResponse:
@@ -129,7 +147,7 @@ class ControlDetailView(PermissionRequiredMixin, View):
                         url=data["url"] or "",
                     )
                 except ValidationError as exc:
-                    _attach_errors(form, exc)
+                    form_add_service_errors(form, exc)
                 else:
                     messages.success(request, f"Evidence “{data['title']}” recorded.")
                     return redirect(request.path)
@@ -145,21 +163,13 @@ class ControlDetailView(PermissionRequiredMixin, View):
                 control_implementation_update(
                     actor=actor, system=system, subcategory=sub, reason=reason, **data
                 )
-            except ValidationError as exc:
-                _attach_errors(form, exc)
+            except (ValidationError, DomainError) as exc:
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, f"{sub.code} saved for {system.name}.")
                 return redirect(request.path)
         context = self._context(request, slug, code, update_form=form)
         return render(request, "controls/control_detail.html", context, status=400)
-
-
-def _attach_errors(form: object, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class ApplicabilityView(PermissionRequiredMixin, View):
@@ -189,7 +199,7 @@ class ApplicabilityView(PermissionRequiredMixin, View):
         self, request: HttpRequest, errors: list[str] | None = None, status: int = 200
     ) -> HttpResponse:
         matrix = applicability_matrix(principal=request.user)
-        subs = list(subcategory_list(principal=request.user))
+        subs = list(subcategory_list(principal=request.user, applicability=Applicability.RISK_TIER))
         tiers = [
             {"value": value, "label": label, "required": matrix.get(value, set())}
             for value, label in RiskTier.choices
@@ -201,6 +211,25 @@ class ApplicabilityView(PermissionRequiredMixin, View):
             "can_configure": has_perm(request.user, Perm.CONTROLS_CONFIGURE),
         }
         return render(request, "controls/applicability.html", context, status=status)
+
+
+# Types a browser shows without running anything. Anything else (HTML, SVG, unknown: types a
+# browser could execute as a page of this origin) is served as opaque bytes.
+_INERT_TYPES = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/markdown",
+    "text/csv",
+    "application/json",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def evidence_download_type(content_type: str) -> str:
+    return content_type if content_type in _INERT_TYPES else "application/octet-stream"
 
 
 class EvidenceDownloadView(PermissionRequiredMixin, View):
@@ -221,7 +250,13 @@ class EvidenceDownloadView(PermissionRequiredMixin, View):
             evidence.file.open("rb"),
             as_attachment=True,
             filename=evidence.file.name.rsplit("/", 1)[-1],
-            content_type=evidence.content_type or "application/octet-stream",
+            content_type=evidence_download_type(evidence.content_type),
         )
         response["X-Content-SHA256"] = evidence.sha256
+        # Whatever a browser makes of the file, it runs nothing from it in our origin.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; "
+            "sandbox"
+        )
+        response["X-Content-Type-Options"] = "nosniff"
         return response

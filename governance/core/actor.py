@@ -57,5 +57,13 @@ class Actor:
         return cls(kind="user", id="", name="anonymous", **facts)
 
     @property
+    def person_key(self) -> str:
+        """The person answerable for this actor, for two-person rules: a token counts as the
+        user who created it, so a token and its creator are one person, never two."""
+        if self.kind == "token" and self.token is not None:
+            return f"user:{self.token.created_by_id}"
+        return f"{self.kind}:{self.id}"
+
+    @property
     def label(self) -> str:
         return f"{self.kind}:{self.name}"

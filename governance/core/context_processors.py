@@ -12,8 +12,10 @@ from governance.core.navigation import SECTIONS
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_sections": []}
+        return {"nav_sections": [], "actor_key": ""}
     return {
+        # How services record this person (Actor kind:id), e.g. who asked for a release.
+        "actor_key": f"user:{user.pk}",
         "nav_sections": [
             {
                 "label": s.label,
@@ -22,5 +24,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             }
             for s in SECTIONS
             if has_perm(user, s.permission)
-        ]
+        ],
     }

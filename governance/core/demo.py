@@ -295,12 +295,9 @@ def _seed_releases() -> None:
     """A few release requests in different states, made by the demo people through the
     services (None: left as a draft)."""
     from governance.inventory.models import ModelVersion
+    from governance.releases.approvals import release_approval_record
     from governance.releases.models import ReleaseRequest
-    from governance.releases.services import (
-        release_approval_record,
-        release_request_create,
-        release_request_submit,
-    )
+    from governance.releases.services import release_request_create, release_request_submit
 
     requester = Actor.for_user(User.objects.get(username="requester"))
     for title, slug, version, environment, approvers in DEMO_RELEASES:

@@ -10,6 +10,7 @@ be retried.
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,9 +23,15 @@ from rest_framework.response import Response
 
 from governance.core.errors import Conflict, DomainError, IdempotencyKeyReused
 from governance.core.models import IdempotencyRecord
+from governance.core.problems import PROBLEM_CONTENT_TYPE
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces only inside: what an HTTP header carries intact. Empty is allowed and
+# means no key (a client whose key variable is unset sends "Idempotency-Key:" with nothing).
+# The OpenAPI document publishes the same pattern (governance.core.openapi).
+KEY_PATTERN = rf"^(?:[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?)?$"
+_KEY = re.compile(KEY_PATTERN)
 
 
 def _owner(request: Request) -> str:
@@ -40,8 +47,13 @@ def _fingerprint(request: Request) -> str:
 
 
 def _replay(record: IdempotencyRecord) -> Response:
+    # Only answers the view returned are stored: its errors are problems (a refusal answered
+    # without raising, so its audit event commits), and a replay says so again.
     return Response(
-        record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"}
+        record.response_body,
+        status=record.status_code,
+        headers={"Idempotent-Replayed": "true"},
+        content_type=PROBLEM_CONTENT_TYPE if record.status_code >= 400 else None,
     )
 
 
@@ -51,11 +63,12 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     @functools.wraps(handler)
     def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
-        if key is None:
+        if not key:
             return handler(view, request, *args, **kwargs)
-        if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not _KEY.fullmatch(key):
             raise DomainError(
-                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.",
+                f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters "
+                "(spaces only inside).",
                 errors={HEADER: ["Invalid key."]},
             )
         owner, fingerprint = _owner(request), _fingerprint(request)
@@ -90,7 +103,13 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             record.save(update_fields=["status_code", "response_body"])
             return response
 
+    wrapper.accepts_idempotency_key = True  # type: ignore[attr-defined]  # read by the schema
     return wrapper
+
+
+def accepts_idempotency_key(handler: Any) -> bool:
+    """Whether an API handler is decorated with ``@idempotent`` (the OpenAPI documents it)."""
+    return bool(getattr(handler, "accepts_idempotency_key", False))
 
 
 def idempotency_records_purge() -> int:

@@ -41,3 +41,46 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key} -> {self.status_code}"
+
+
+class OutboxMessage(models.Model):
+    """A task a change queued, written in that change's transaction (a transactional outbox).
+
+    The database is the source of truth for queued work: the broker message is only a wake-up.
+    A message is published after commit and again by the sweeper while nobody has claimed it,
+    so a broker that was down or lost its messages delays the work, never drops it. A worker
+    claims the message before running it (one claim at a time) and marks it done after.
+    """
+
+    task = models.CharField(max_length=200, help_text="Celery task name")
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField(help_text="Not published before this time")
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_count = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_count = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # The sweeper's scan: what is not done yet, oldest first.
+            models.Index(
+                fields=["available_at"],
+                name="core_outbox_pending",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(done_at__isnull=True) | models.Q(claimed_at__isnull=False),
+                name="core_outbox_done_was_claimed",
+                violation_error_message="A message is done only after a worker claimed it.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} {self.task}"

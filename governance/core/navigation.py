@@ -29,4 +29,8 @@ SECTIONS = (
     Section("Users", "accounts:user-list", Perm.USERS_MANAGE, "/settings/users"),
     Section("API tokens", "accounts:token-list", Perm.TOKENS_MANAGE, "/settings/tokens"),
     Section("Webhooks", "outbound:subscriptions", Perm.WEBHOOKS_MANAGE, "/settings/webhooks"),
+    Section(
+        "Integrations", "integrations:list", Perm.INTEGRATIONS_MANAGE, "/settings/integrations"
+    ),
+    Section("Gates", "gates:environments", Perm.WEBHOOKS_MANAGE, "/settings/environments"),
 )

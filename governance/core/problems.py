@@ -40,6 +40,24 @@ def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
     return [{"pointer": _pointer(path), "detail": str(detail)}]
 
 
+_UNKNOWN_REFERENCE_CODES = {"does_not_exist"}
+
+
+def _codes(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [c for value in detail.values() for c in _codes(value)]
+    if isinstance(detail, list):
+        return [c for item in detail for c in _codes(item)]
+    return [getattr(detail, "code", "") or ""]
+
+
+def _only_unknown_references(detail: Any) -> bool:
+    """True when every error is a related field's "does not exist" (a slug or id that names
+    no object): such a request is a 404, like an unknown object in the path."""
+    codes = _codes(detail)
+    return bool(codes) and all(code in _UNKNOWN_REFERENCE_CODES for code in codes)
+
+
 def problem_body(
     *,
     status: int,
@@ -114,6 +132,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if isinstance(exc, exceptions.ValidationError):
             detail = "The request has invalid fields."
             errors = _flatten(exc.detail)
+            if _only_unknown_references(exc.detail):
+                # Every complaint is "no such object": unknown objects are 404 (DESIGN rule 4).
+                code, title = 404, _TITLES[404]
+                detail = "The request names objects that do not exist."
         else:
             detail = str(exc.detail)
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

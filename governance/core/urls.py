@@ -12,4 +12,6 @@ urlpatterns = [
     ),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without a <link rel=icon> (PDFs, JSON, API docs).
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,7 +1,8 @@
 """The dashboard and the health check."""
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from governance.accounts.permissions import Perm, PermissionRequiredMixin
@@ -29,3 +30,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 healthz.public = True
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico where a page names no icon (PDFs, JSON, API docs). The
+    static URL is looked up per request: the manifest exists only after collectstatic."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+favicon.public = True

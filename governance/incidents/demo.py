@@ -1,15 +1,20 @@
-"""Demo data for incidents: severity levels, kill switches and runbooks, through the services.
+"""Demo data for incidents: severity levels, kill switches, runtime controls and runbooks,
+through the services.
 
 Idempotent: what exists is left alone. No incident is opened, so the demo starts calm and the
 incident commander opens the first one.
 """
 
+from django.core.exceptions import ValidationError
+
 from governance.core.actor import Actor
-from governance.incidents.models import KillSwitch, Runbook
+from governance.incidents.models import Runbook
 from governance.incidents.runbook_templates import runbook_create_from_template
-from governance.incidents.services import kill_switch_create
 from governance.incidents.severity import severity_levels_ensure
-from governance.inventory.models import AISystem, ModelVersion
+from governance.inventory.models import AISystem
+from governance.runtime.control_services import runtime_control_create
+from governance.runtime.models import KillSwitch, RuntimeControl
+from governance.runtime.services import kill_switch_create
 
 DEMO_SWITCHES = (
     {
@@ -46,6 +51,26 @@ DEMO_SWITCHES = (
 )
 
 
+DEMO_CONTROLS = (
+    {
+        "key": "support-copilot-prompt",
+        "system": "support-copilot",
+        "kind": "prompt_version",
+        "value": "support-v14",
+        "safe_value": "support-v14",
+        "description": "The prompt version the copilot serves; runbooks revert it.",
+    },
+    {
+        "key": "support-copilot-human",
+        "system": "support-copilot",
+        "kind": "route_to_human",
+        "value": False,
+        "safe_value": True,
+        "description": "Every ticket goes to the human queue while true.",
+    },
+)
+
+
 def incidents_demo_seed(*, actor: Actor) -> None:
     severity_levels_ensure()
     for spec in DEMO_SWITCHES:
@@ -55,7 +80,24 @@ def incidents_demo_seed(*, actor: Actor) -> None:
         if system is None:
             continue
         kill_switch_create(actor=actor, **{**spec, "system": system})
+    for spec in DEMO_CONTROLS:
+        system = AISystem.objects.filter(slug=spec["system"]).first()
+        if system is None or RuntimeControl.objects.filter(key=spec["key"]).exists():
+            continue
+        try:
+            runtime_control_create(actor=actor, **{**spec, "system": system})
+        except ValidationError:  # the demo system lacks the registered prompt version
+            continue
     copilot = AISystem.objects.filter(slug="support-copilot").first()
+    prompt = RuntimeControl.objects.filter(key="support-copilot-prompt").first()
+    if copilot and prompt and not Runbook.objects.filter(slug="support-copilot-revert").exists():
+        runbook_create_from_template(
+            actor=actor,
+            system=copilot,
+            template="revert-prompt",
+            slug="support-copilot-revert",
+            control=prompt,
+        )
     if copilot and not Runbook.objects.filter(slug="support-copilot-disable-refunds").exists():
         runbook_create_from_template(
             actor=actor,
@@ -71,14 +113,15 @@ def incidents_demo_seed(*, actor: Actor) -> None:
             template="route-to-human",
             slug="support-copilot-route-to-human",
             kill_switch=KillSwitch.objects.get(key="support-copilot"),
+            control=RuntimeControl.objects.filter(key="support-copilot-human").first(),
         )
     scoring = AISystem.objects.filter(slug="credit-risk-scoring").first()
-    version = ModelVersion.objects.filter(system=scoring, version="7.1.0").first()
-    if version and not Runbook.objects.filter(slug="credit-risk-scoring-rollback").exists():
+    if scoring and not Runbook.objects.filter(slug="credit-risk-scoring-rollback").exists():
+        # Rolls back whatever release is deployed in production when it runs.
         runbook_create_from_template(
             actor=actor,
             system=scoring,
             template="rollback-model",
             slug="credit-risk-scoring-rollback",
-            model_version=version,
+            environment="production",
         )

@@ -1,19 +1,32 @@
 """Forms of the incident pages; every change still goes through a service."""
 
+import json
+
 from django import forms
 
 from governance.accounts.models import Role, User
 from governance.incidents.models import (
     IncidentStatus,
-    KillSwitch,
     RunbookTemplate,
+    SeriousIncidentKind,
     SeverityLevel,
     StepAction,
-    SwitchScope,
-    SwitchState,
 )
 from governance.incidents.services import SEVERITY_FIELDS
 from governance.inventory.models import AISystem, Environment, ModelVersion
+from governance.runtime.models import KillSwitch, RuntimeControl
+
+
+def _json_or_none(text: str) -> object:
+    """A control value typed as JSON; empty means none."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise forms.ValidationError(
+            'Type JSON: "text" in quotes, true, false or a number.'
+        ) from exc
 
 
 class SeverityChoiceField(forms.ModelChoiceField):
@@ -76,31 +89,6 @@ class PostmortemForm(forms.Form):
     actions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class FlipForm(forms.Form):
-    """The browser requires the reason too; the server refuses (and audits) a missing one."""
-
-    action = forms.ChoiceField(choices=[("engage", "Engage"), ("release", "Release")])
-    reason = forms.CharField(max_length=2000, required=False)
-    incident = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-
-class KillSwitchForm(forms.Form):
-    key = forms.SlugField(max_length=80, help_text="Stable id clients use, e.g. support-refunds")
-    system = forms.ModelChoiceField(
-        queryset=AISystem.objects.filter(archived_at__isnull=True).order_by("name"),
-        to_field_name="slug",
-    )
-    scope = forms.ChoiceField(choices=SwitchScope.choices)
-    environment = forms.ChoiceField(choices=[("", "—"), *Environment.choices], required=False)
-    feature = forms.CharField(max_length=100, required=False, help_text="e.g. a tool name")
-    safe_state = forms.ChoiceField(
-        choices=SwitchState.choices,
-        initial=SwitchState.ENGAGED,
-        help_text="What clients assume when they cannot reach the server",
-    )
-    description = forms.CharField(max_length=2000, required=False)
-
-
 class RunbookFromTemplateForm(forms.Form):
     system = forms.ModelChoiceField(
         queryset=AISystem.objects.filter(archived_at__isnull=True).order_by("name"),
@@ -114,11 +102,32 @@ class RunbookFromTemplateForm(forms.Form):
         required=False,
         help_text="Engaged by the template's automated step (same system)",
     )
+    control = forms.ModelChoiceField(
+        queryset=RuntimeControl.objects.order_by("key"),
+        to_field_name="key",
+        required=False,
+        help_text="Runtime control the template sets (prompt, retriever, route to human)",
+    )
+    control_value = forms.CharField(
+        required=False, help_text='Value it sets, as JSON (e.g. "bm25-2026-10" or true)'
+    )
+
+    def clean_control_value(self) -> object:
+        return _json_or_none(self.cleaned_data.get("control_value", ""))
+
+    environment = forms.ChoiceField(
+        choices=[("", "production"), *Environment.choices],
+        required=False,
+        help_text="Where the rollback step rolls back",
+    )
     model_version = forms.CharField(
-        required=False, help_text="Version to roll back to (must be registered)"
+        required=False,
+        help_text="Version the rollback is expected to land on (checked; optional)",
     )
     webhook_url = forms.URLField(required=False, assume_scheme="https")
-    webhook_secret = forms.CharField(required=False, help_text="whsec_…")
+    webhook_secret = forms.CharField(
+        required=False, help_text="whsec_…", widget=forms.PasswordInput(render_value=False)
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -138,9 +147,16 @@ class StepForm(forms.Form):
     instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     action = forms.ChoiceField(choices=StepAction.choices, required=False)
     kill_switch = forms.CharField(required=False, help_text="key")
+    control = forms.CharField(required=False, help_text="runtime control key")
+    control_value = forms.CharField(required=False, help_text='JSON, e.g. "bm25" or true')
+
+    def clean_control_value(self) -> object:
+        return _json_or_none(self.cleaned_data.get("control_value", ""))
+
+    environment = forms.ChoiceField(choices=[("", "—"), *Environment.choices], required=False)
     model_version = forms.CharField(required=False)
     webhook_url = forms.URLField(required=False, assume_scheme="https")
-    webhook_secret = forms.CharField(required=False)
+    webhook_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False))
 
 
 class SeverityLevelForm(forms.Form):
@@ -152,3 +168,26 @@ class SeverityLevelForm(forms.Form):
     reason = forms.CharField(max_length=2000, required=False)  # the service requires it
 
     field_order = [*SEVERITY_FIELDS, "reason"]
+
+
+class SeriousMarkForm(forms.Form):
+    system = forms.SlugField(max_length=80, label="High-risk AI system")
+    kind = forms.ChoiceField(choices=SeriousIncidentKind.choices, label="Which Art. 73 case")
+    aware_at = forms.DateTimeField(
+        label="Became aware (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(
+        label="Why it is serious (Art. 3(49))",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SeriousReportForm(forms.Form):
+    authority = forms.CharField(max_length=200, label="Market surveillance authority")
+    reference = forms.CharField(max_length=200, label="The authority's reference")
+    submitted_at = forms.DateTimeField(
+        required=False,
+        label="Submitted (UTC; empty: now)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

@@ -1,9 +1,10 @@
-"""Incidents, severity levels, runbooks and kill switches."""
+"""Incidents, severity levels and runbooks (kill switches live in governance.runtime)."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from governance.core.models import TimeStampedModel
 from governance.inventory.models import AISystem, Environment, ModelVersion, slug_validator
@@ -108,11 +109,13 @@ class TimelineKind(models.TextChoices):
     STATUS = "status", "Status"
     SEVERITY = "severity", "Severity"
     KILL_SWITCH = "kill_switch", "Kill switch"
+    CONTROL = "control", "Runtime control"
     RUNBOOK = "runbook", "Runbook step"
     ROLLBACK = "rollback", "Rollback"
     WEBHOOK = "webhook", "Webhook"
     POSTMORTEM = "postmortem", "Postmortem"
     DEPLOYMENT = "deployment", "Deployment refused"
+    SERIOUS = "serious", "Serious incident (EU AI Act Art. 73)"
 
 
 class TimelineEntry(models.Model):
@@ -133,112 +136,12 @@ class TimelineEntry(models.Model):
         return f"{self.incident.ref} {self.kind}: {self.message[:60]}"
 
 
-class SwitchScope(models.TextChoices):
-    SYSTEM = "system", "Whole system"
-    ENVIRONMENT = "environment", "One environment"
-    FEATURE = "feature", "Feature"
-
-
-class SwitchState(models.TextChoices):
-    ENGAGED = "engaged", "Engaged"
-    RELEASED = "released", "Released"
-
-
-class KillSwitch(TimeStampedModel):
-    """Stops an AI system, one environment of it, or one feature, while engaged.
-
-    ``safe_state`` is what a client assumes when it cannot reach the server and its last known
-    state is stale: ``engaged`` fails closed, ``released`` fails open.
-    """
-
-    key = models.SlugField(max_length=80, unique=True, validators=[slug_validator])
-    system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="kill_switches")
-    scope = models.CharField(max_length=16, choices=SwitchScope.choices)
-    environment = models.CharField(max_length=16, choices=Environment.choices, blank=True)
-    feature = models.CharField(max_length=100, blank=True, help_text="e.g. a tool name")
-    description = models.TextField(blank=True)
-    safe_state = models.CharField(
-        max_length=16, choices=SwitchState.choices, default=SwitchState.ENGAGED
-    )
-    state = models.CharField(
-        max_length=16, choices=SwitchState.choices, default=SwitchState.RELEASED
-    )
-    version = models.PositiveIntegerField(default=1, help_text="Grows with every change")
-    reason = models.TextField(blank=True)
-    changed_by = models.CharField(max_length=150, blank=True)
-    changed_at = models.DateTimeField(null=True, blank=True)
-    incident = models.ForeignKey(
-        Incident,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="kill_switches",
-        help_text="The incident the switch was last engaged for",
-    )
-    release_requested_by = models.CharField(max_length=150, blank=True)
-    release_requested_by_id = models.CharField(max_length=64, blank=True)
-    release_requested_at = models.DateTimeField(null=True, blank=True)
-    release_request_reason = models.TextField(blank=True)
-    # What readers get, materialised by every write: the hot read path is one narrow query.
-    representation = models.JSONField(default=dict, editable=False)
-    etag = models.CharField(max_length=34, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["system__name", "key"]
-        verbose_name_plural = "kill switches"
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(scope="system", environment="", feature="")
-                    | (models.Q(scope="environment", feature="") & ~models.Q(environment=""))
-                    | (models.Q(scope="feature", environment="") & ~models.Q(feature=""))
-                ),
-                name="incidents_killswitch_scope_target",
-                violation_error_message="An environment switch names an environment, a feature "
-                "switch names a feature, a system switch names neither.",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(key="stream"),
-                name="incidents_killswitch_key_not_reserved",
-                violation_error_message="'stream' is reserved.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.key
-
-    @property
-    def is_engaged(self) -> bool:
-        return self.state == SwitchState.ENGAGED
-
-    @property
-    def release_pending(self) -> bool:
-        return self.release_requested_at is not None
-
-
-class KillSwitchEvent(models.Model):
-    """One flip, in commit order. Its id is the Server-Sent Events id clients resume from."""
-
-    switch = models.ForeignKey(KillSwitch, on_delete=models.PROTECT, related_name="events")
-    key = models.CharField(max_length=80)
-    system_slug = models.CharField(max_length=80)
-    state = models.CharField(max_length=16, choices=SwitchState.choices)
-    version = models.PositiveIntegerField()
-    payload = models.JSONField(help_text="The switch as clients see it after this flip")
-    occurred_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["system_slug", "id"], name="incidents_ksevent_system")]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.key} {self.state}"
-
-
 class StepAction(models.TextChoices):
     NONE = "", "Manual step"
     ENGAGE_KILL_SWITCH = "engage_kill_switch", "Engage a kill switch"
-    ROLLBACK = "rollback", "Roll back to a model version"
+    SET_CONTROL = "set_control", "Set a runtime control"
+    REVERT_PROMPT = "revert_prompt", "Revert the prompt to the last approved version"
+    ROLLBACK = "rollback", "Roll back the deployed release"
     WEBHOOK = "webhook", "Call an outbound webhook"
 
 
@@ -276,10 +179,27 @@ class RunbookStep(models.Model):
     instructions = models.TextField(blank=True)
     action = models.CharField(max_length=32, choices=StepAction.choices, blank=True)
     kill_switch = models.ForeignKey(
-        KillSwitch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "runtime.KillSwitch", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    control = models.ForeignKey(
+        "runtime.RuntimeControl", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    control_value = models.JSONField(
+        null=True, blank=True, help_text="The value a set-control step gives the control"
+    )
+    environment = models.CharField(
+        max_length=16,
+        choices=Environment.choices,
+        blank=True,
+        help_text="Where a rollback step rolls back (production when empty)",
     )
     model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a rollback: the version expected to become current (checked)",
     )
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(
@@ -354,3 +274,62 @@ class StepExecution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} · {self.status}"
+
+    @property
+    def queued_too_long(self) -> bool:
+        """An automated step no worker has finished for OUTBOX_OVERDUE_SECONDS: it may be
+        performed again (the outbox publishes it again meanwhile)."""
+        overdue = timedelta(seconds=settings.OUTBOX_OVERDUE_SECONDS)
+        return (
+            self.status == StepStatus.QUEUED
+            and self.started_at is not None
+            and timezone.now() - self.started_at > overdue
+        )
+
+
+class SeriousIncidentKind(models.TextChoices):
+    """Art. 73's reporting deadlines, counted from when the organisation became aware."""
+
+    GENERAL = "general", "Serious incident (Art. 73(2): 15 days)"
+    DEATH = "death", "Death of a person (Art. 73(4): 10 days)"
+    WIDESPREAD = (
+        "widespread",
+        "Widespread infringement or critical infrastructure disruption (Art. 73(3): 2 days)",
+    )
+
+
+class SeriousIncidentReport(models.Model):
+    """An incident on a high-risk AI system marked serious under Art. 73 of the EU AI Act: the
+    reporting clock, and the submission to the market surveillance authority once made."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="serious_report"
+    )
+    system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=SeriousIncidentKind.choices)
+    aware_at = models.DateTimeField(help_text="When the organisation became aware")
+    deadline_at = models.DateTimeField()
+    reason = models.TextField()
+    marked_by = models.CharField(max_length=150)
+    marked_at = models.DateTimeField()
+    authority = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    submitted_by = models.CharField(max_length=150, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["deadline_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(submitted_at__isnull=True) | ~models.Q(reference=""),
+                name="incidents_serious_submission_has_reference",
+                violation_error_message="A submitted report has the authority's reference.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: serious incident report due {self.deadline_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def late(self) -> bool:
+        return self.submitted_at is not None and self.submitted_at > self.deadline_at

@@ -1,22 +1,19 @@
 """Starter runbooks for the ways AI systems usually go wrong, and the service that copies one.
 
-A step whose automated action needs something the caller did not give (a kill switch, a model
-version, a webhook URL) becomes a manual step with the same instructions.
+A step whose automated action needs something the caller did not give (a kill switch, a runtime
+control, a webhook URL) becomes a manual step with the same instructions.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
 from governance.core.actor import Actor
-from governance.incidents.models import (
-    KillSwitch,
-    Runbook,
-    RunbookTemplate,
-    StepAction,
-)
-from governance.incidents.services import runbook_create, runbook_step_add
+from governance.incidents.models import Runbook, RunbookTemplate, StepAction
+from governance.incidents.runbooks import runbook_create, runbook_step_add
 from governance.inventory.models import AISystem, ModelVersion
+from governance.runtime.models import KillSwitch, RuntimeControl
 
 
 @dataclass(frozen=True)
@@ -43,14 +40,14 @@ TEMPLATES: dict[str, tuple[str, str, tuple[StepSpec, ...]]] = {
         "A prompt change made the assistant leak data, hallucinate or misbehave.",
         (
             StepSpec(
-                "Stop the faulty prompt",
-                "Engage the prompt kill switch: clients fall back to the last approved prompt.",
-                StepAction.ENGAGE_KILL_SWITCH,
+                "Revert to the last approved prompt",
+                "Set the prompt control to the prompt version of the newest approved release: "
+                "services reading it switch at their next evaluation.",
+                StepAction.REVERT_PROMPT,
             ),
             StepSpec(
-                "Redeploy the last approved prompt version",
-                "Find it in the model version's prompt_version; redeploy it through the normal "
-                "pipeline.",
+                "Make the revert durable",
+                "Open a release for the reverted prompt so the next deployment keeps it.",
             ),
             _CONFIRM,
             _NOTIFY,
@@ -78,13 +75,14 @@ TEMPLATES: dict[str, tuple[str, str, tuple[StepSpec, ...]]] = {
         "The retriever returns restricted, stale or poisoned documents.",
         (
             StepSpec(
-                "Cut the retriever off",
-                "Engage the retriever's feature kill switch: answers come without retrieval.",
-                StepAction.ENGAGE_KILL_SWITCH,
+                "Swap to the last good retriever",
+                "Set the retriever control to the registered fallback (e.g. the previous index "
+                "snapshot): services switch at their next evaluation.",
+                StepAction.SET_CONTROL,
             ),
             StepSpec(
-                "Point at the last good index",
-                "Switch the retriever to the previous index snapshot; purge the bad documents.",
+                "Purge the bad documents",
+                "Remove the restricted, stale or poisoned documents from the faulty index.",
             ),
             _CONFIRM,
             _NOTIFY,
@@ -95,9 +93,9 @@ TEMPLATES: dict[str, tuple[str, str, tuple[StepSpec, ...]]] = {
         "Automated answers or decisions cannot be trusted; people take over.",
         (
             StepSpec(
-                "Stop automated answers",
-                "Engage the system kill switch: clients route every request to the human queue.",
-                StepAction.ENGAGE_KILL_SWITCH,
+                "Route requests to people",
+                "Set the route-to-human control: services send every request to the human queue.",
+                StepAction.SET_CONTROL,
             ),
             StepSpec(
                 "Staff the human queue",
@@ -111,8 +109,10 @@ TEMPLATES: dict[str, tuple[str, str, tuple[StepSpec, ...]]] = {
         "A new model version drifts, underperforms or discriminates.",
         (
             StepSpec(
-                "Roll back to the last good version",
-                "Redeploy the named model version; the rollback is recorded on the timeline.",
+                "Roll back the deployed release",
+                "Mark the release deployed in the environment rolled back: the previous version "
+                "becomes current (policy decisions compare against it), model controls follow, "
+                "and the deployment side gets the signed release.rolled_back webhook.",
                 StepAction.ROLLBACK,
             ),
             StepSpec(
@@ -134,6 +134,9 @@ def runbook_create_from_template(
     slug: str,
     kill_switch: KillSwitch | None = None,
     model_version: ModelVersion | None = None,
+    control: RuntimeControl | None = None,
+    control_value: Any = None,
+    environment: str = "",
     webhook_url: str = "",
     webhook_secret: str = "",
 ) -> Runbook:
@@ -147,11 +150,14 @@ def runbook_create_from_template(
             description=description,
             template=template,
         )
+        if control is not None and control.kind == "route_to_human" and control_value is None:
+            control_value = True
         for spec in steps:
             action = spec.action
             if (
                 (action == StepAction.ENGAGE_KILL_SWITCH and kill_switch is None)
-                or (action == StepAction.ROLLBACK and model_version is None)
+                or (action == StepAction.REVERT_PROMPT and control is None)
+                or (action == StepAction.SET_CONTROL and (control is None or control_value is None))
                 or (action == StepAction.WEBHOOK and not (webhook_url and webhook_secret))
             ):
                 action = StepAction.NONE
@@ -163,6 +169,11 @@ def runbook_create_from_template(
                 action=action,
                 kill_switch=kill_switch if action == StepAction.ENGAGE_KILL_SWITCH else None,
                 model_version=model_version if action == StepAction.ROLLBACK else None,
+                environment=environment if action == StepAction.ROLLBACK else "",
+                control=control
+                if action in (StepAction.SET_CONTROL, StepAction.REVERT_PROMPT)
+                else None,
+                control_value=control_value if action == StepAction.SET_CONTROL else None,
                 webhook_url=webhook_url if action == StepAction.WEBHOOK else "",
                 webhook_secret=webhook_secret if action == StepAction.WEBHOOK else "",
             )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from governance.incidents import api, views
+from governance.runtime import urls as runtime_urls
 
 app_name = "incidents"
 urlpatterns = [
@@ -25,40 +26,25 @@ urlpatterns = [
     ),
     path("incidents/<int:number>/runbooks", views.RunbookStartView.as_view(), name="runbook-start"),
     path(
+        "incidents/<int:number>/serious", views.SeriousMarkView.as_view(), name="incident-serious"
+    ),
+    path(
+        "incidents/<int:number>/serious/submission",
+        views.SeriousReportView.as_view(),
+        name="incident-serious-submission",
+    ),
+    path(
         "incidents/<int:number>/steps/<int:execution_id>",
         views.StepPerformView.as_view(),
         name="step-perform",
     ),
-    path("kill-switches/", views.KillSwitchPanelView.as_view(), name="kill-switch-panel"),
-    path(
-        "kill-switches/<slug:key>/card",
-        views.KillSwitchCardView.as_view(),
-        name="kill-switch-card",
-    ),
-    path(
-        "kill-switches/<slug:key>/flip",
-        views.KillSwitchFlipView.as_view(),
-        name="kill-switch-flip",
-    ),
+    # Kill switch pages keep their names in this namespace (incidents:kill-switch-panel...).
+    *runtime_urls.web_urlpatterns,
     path("runbooks/", views.RunbookListView.as_view(), name="runbook-list"),
     path("runbooks/<slug:slug>/", views.RunbookDetailView.as_view(), name="runbook-detail"),
     path("settings/severity/", views.SeverityLevelsView.as_view(), name="severity-levels"),
 ]
-# The stream comes before {key}: "stream" is a reserved key.
 api_urlpatterns = [
-    path("kill-switches/", api.KillSwitchListApi.as_view(), name="kill-switches"),
-    path("kill-switches/stream", api.KillSwitchStreamView.as_view(), name="kill-switch-stream"),
-    path("kill-switches/<slug:key>", api.KillSwitchDetailApi.as_view(), name="kill-switch-detail"),
-    path(
-        "kill-switches/<slug:key>/engage",
-        api.KillSwitchEngageApi.as_view(),
-        name="kill-switch-engage",
-    ),
-    path(
-        "kill-switches/<slug:key>/release",
-        api.KillSwitchReleaseApi.as_view(),
-        name="kill-switch-release",
-    ),
     path("incidents/", api.IncidentListCreateApi.as_view(), name="incidents"),
     path("incidents/<int:number>", api.IncidentDetailApi.as_view(), name="incident-detail"),
     path("severity-levels/", api.SeverityLevelListApi.as_view(), name="severity-levels"),

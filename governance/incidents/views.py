@@ -1,5 +1,5 @@
-"""Incident pages: the board, one incident (timeline, runbook checklist, kill switches), the kill
-switch panel, runbooks and the severity levels."""
+"""Incident pages: the board, one incident (timeline, runbook checklist, kill switches),
+runbooks and the severity levels."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
@@ -16,12 +17,12 @@ from governance.audit.selectors import audit_events_for
 from governance.core.actor import Actor
 from governance.core.errors import DomainError
 from governance.incidents.forms import (
-    FlipForm,
     IncidentOpenForm,
-    KillSwitchForm,
     NoteForm,
     PostmortemForm,
     RunbookFromTemplateForm,
+    SeriousMarkForm,
+    SeriousReportForm,
     SeverityChangeForm,
     SeverityLevelForm,
     StatusForm,
@@ -30,26 +31,27 @@ from governance.incidents.forms import (
 from governance.incidents.models import (
     Incident,
     IncidentStatus,
-    KillSwitch,
     Runbook,
+    SeriousIncidentKind,
     StepAction,
-    SwitchState,
 )
 from governance.incidents.runbook_templates import runbook_create_from_template
+from governance.incidents.runbooks import runbook_start, runbook_step_add, runbook_step_perform
 from governance.incidents.selectors import (
     incident_board,
     incident_get,
     incident_runs,
     incident_timeline,
-    kill_switch_get,
-    kill_switch_get_for_flip,
-    kill_switch_list,
-    kill_switches_of_systems,
     runbook_get,
     runbook_list,
     runbooks_for_incident,
     severity_level_list,
     step_execution_get,
+)
+from governance.incidents.serious import (
+    clock_text,
+    serious_incident_mark,
+    serious_incident_report_submit,
 )
 from governance.incidents.services import (
     incident_add_note,
@@ -57,15 +59,11 @@ from governance.incidents.services import (
     incident_record_postmortem,
     incident_set_severity,
     incident_set_status,
-    kill_switch_create,
-    kill_switch_engage,
-    kill_switch_release,
-    runbook_start,
-    runbook_step_add,
-    runbook_step_perform,
     severity_level_update,
 )
-from governance.inventory.models import ModelVersion
+from governance.inventory.models import Environment, ModelVersion
+from governance.runtime.models import KillSwitch, RuntimeControl, SwitchState
+from governance.runtime.selectors import kill_switch_list, kill_switches_of_systems
 
 
 def error_text(exc: Exception) -> str:
@@ -154,6 +152,7 @@ class IncidentDetailView(PermissionRequiredMixin, View):
         incident = incident_get(principal=request.user, number=number)
         systems = list(incident.systems.all())
         manage = has_perm(request.user, Perm.INCIDENTS_MANAGE)
+        serious = getattr(incident, "serious_report", None)
         context = {
             "incident": incident,
             "systems": systems,
@@ -164,6 +163,14 @@ class IncidentDetailView(PermissionRequiredMixin, View):
             "can_manage": manage,
             "can_flip": has_perm(request.user, Perm.KILLSWITCHES_FLIP),
             "statuses": IncidentStatus.choices,
+            "serious": serious,
+            "serious_clock": clock_text(serious.deadline_at, timezone.now()) if serious else "",
+            "high_risk_systems": incident.systems.filter(
+                ai_act_classification__risk_class="high_risk"
+            ),
+            "serious_kinds": SeriousIncidentKind.choices,
+            "can_report": has_perm(request.user, Perm.REPORTS_GENERATE),
+            "now": timezone.now(),
             "levels": severity_level_list(),
             "severity_form": SeverityChangeForm(initial={"severity": incident.severity.code}),
             "postmortem_form": PostmortemForm(
@@ -244,6 +251,49 @@ class IncidentPostmortemView(_IncidentAction):
         return "Postmortem recorded."
 
 
+class SeriousMarkView(_IncidentAction):
+    """Mark the incident serious under Art. 73 of the EU AI Act: the reporting clock starts."""
+
+    form_class = SeriousMarkForm
+
+    def act(self, actor: Actor, incident: Incident, data: dict[str, Any]) -> str:
+        system = incident.systems.filter(slug=data["system"]).first()
+        if system is None:
+            raise ValidationError(
+                {"system": [f"{data['system']} is not affected by {incident.ref}."]}
+            )
+        report = serious_incident_mark(
+            actor=actor,
+            incident=incident,
+            system=system,
+            kind=data["kind"],
+            aware_at=data["aware_at"],
+            reason=data["reason"],
+        )
+        due = f"{report.deadline_at:%Y-%m-%d %H:%M}"
+        return f"{incident.ref} is a serious incident: the report is due by {due} UTC."
+
+
+class SeriousReportView(_IncidentAction):
+    """Record the submission of the serious incident report (late is allowed, and flagged)."""
+
+    form_class = SeriousReportForm
+
+    def act(self, actor: Actor, incident: Incident, data: dict[str, Any]) -> str:
+        report = getattr(incident, "serious_report", None)
+        if report is None:
+            raise ValidationError(f"{incident.ref} is not marked as a serious incident.")
+        report = serious_incident_report_submit(
+            actor=actor,
+            report=report,
+            authority=data["authority"],
+            reference=data["reference"],
+            submitted_at=data["submitted_at"],
+        )
+        late = " It was late: after the Art. 73 deadline." if report.late else ""
+        return f"Submission to {report.authority} recorded (reference {report.reference}).{late}"
+
+
 class RunbookStartView(PermissionRequiredMixin, View):
     required_permission = Perm.INCIDENTS_MANAGE
 
@@ -284,100 +334,6 @@ class StepPerformView(PermissionRequiredMixin, View):
         return redirect(
             reverse("incidents:incident-detail", kwargs={"number": incident.number}) + "#runbooks"
         )
-
-
-# --- Kill switches --------------------------------------------------------------------------
-
-
-def _card_context(request: HttpRequest, switch: KillSwitch, incident_number: Any = None) -> dict:
-    return {
-        "switch": switch,
-        "can_flip": has_perm(request.user, Perm.KILLSWITCHES_FLIP),
-        "incident_number": incident_number or "",
-        "next": request.GET.get("next") or request.path,
-    }
-
-
-class KillSwitchPanelView(PermissionRequiredMixin, View):
-    required_permission = {"GET": Perm.KILLSWITCHES_READ, "POST": Perm.KILLSWITCHES_MANAGE}
-
-    def _render(self, request: HttpRequest, form: KillSwitchForm, status: int = 200) -> Any:
-        system = request.GET.get("system") or None
-        return render(
-            request,
-            "incidents/kill_switch_panel.html",
-            {
-                "switches": kill_switch_list(principal=request.user, system=system),
-                "form": form,
-                "can_flip": has_perm(request.user, Perm.KILLSWITCHES_FLIP),
-                "can_manage": has_perm(request.user, Perm.KILLSWITCHES_MANAGE),
-                "next": request.get_full_path(),
-            },
-            status=status,
-        )
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self._render(request, KillSwitchForm())
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = KillSwitchForm(request.POST)
-        if form.is_valid():
-            try:
-                switch = kill_switch_create(actor=Actor.from_request(request), **form.cleaned_data)
-            except (DomainError, ValidationError) as exc:
-                form.add_error(None, error_text(exc))
-            else:
-                messages.success(request, f"Kill switch {switch.key} created (released).")
-                return redirect("incidents:kill-switch-panel")
-        return self._render(request, form, status=400)
-
-
-class KillSwitchCardView(PermissionRequiredMixin, View):
-    """One switch's card, polled by the panel and the incident page for live state."""
-
-    required_permission = Perm.KILLSWITCHES_READ
-
-    def get(self, request: HttpRequest, key: str) -> HttpResponse:
-        switch = kill_switch_get(principal=request.user, key=key)
-        return render(
-            request,
-            "incidents/htmx/kill_switch_card.html",
-            _card_context(request, switch, request.GET.get("incident")),
-        )
-
-
-class KillSwitchFlipView(PermissionRequiredMixin, View):
-    required_permission = Perm.KILLSWITCHES_FLIP
-
-    def post(self, request: HttpRequest, key: str) -> HttpResponse:
-        switch = kill_switch_get_for_flip(principal=request.user, key=key)
-        form = FlipForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return _back(request, reverse("incidents:kill-switch-panel"))
-        data = form.cleaned_data
-        actor = Actor.from_request(request)
-        incident = None
-        if data.get("incident"):
-            incident = get_object_or_404(Incident, number=data["incident"])
-        try:
-            if data["action"] == "engage":
-                switch = kill_switch_engage(
-                    actor=actor, switch=switch, reason=data["reason"], incident=incident
-                )
-                messages.success(request, f"{switch.key} ENGAGED.")
-            else:
-                switch = kill_switch_release(actor=actor, switch=switch, reason=data["reason"])
-                if switch.is_engaged:
-                    messages.warning(
-                        request,
-                        f"Release of {switch.key} requested: a second person must confirm.",
-                    )
-                else:
-                    messages.success(request, f"{switch.key} released.")
-        except (DomainError, ValidationError) as exc:
-            messages.error(request, f"{switch.key}: {error_text(exc)} Nothing was changed.")
-        return _back(request, reverse("incidents:kill-switch-panel"))
 
 
 # --- Runbooks -------------------------------------------------------------------------------
@@ -429,6 +385,8 @@ class RunbookDetailView(PermissionRequiredMixin, View):
                 "actions": StepAction.choices,
                 "can_manage": has_perm(request.user, Perm.INCIDENTS_MANAGE),
                 "switches": KillSwitch.objects.filter(system=runbook.system),
+                "controls": RuntimeControl.objects.filter(system=runbook.system),
+                "environments": Environment.choices,
                 "versions": ModelVersion.objects.filter(system=runbook.system),
             },
             status=status,
@@ -443,6 +401,7 @@ class RunbookDetailView(PermissionRequiredMixin, View):
         if form.is_valid():
             data = dict(form.cleaned_data)
             data["kill_switch"] = KillSwitch.objects.filter(key=data["kill_switch"] or None).first()
+            data["control"] = RuntimeControl.objects.filter(key=data["control"] or None).first()
             data["model_version"] = ModelVersion.objects.filter(
                 system=runbook.system, version=data["model_version"] or None
             ).first()

@@ -4,7 +4,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,10 +18,12 @@ from rest_framework.views import APIView
 from governance.accounts.models import User
 from governance.accounts.permissions import Perm
 from governance.core.actor import Actor
+from governance.core.filtering import filter_queryset
 from governance.core.idempotency import idempotent
 from governance.core.pagination import PageNumberPagination
 from governance.core.parsers import CsvParser
 from governance.core.problems import problem_body
+from governance.inventory.filters import AISystemFilter
 from governance.inventory.imports import systems_import_csv
 from governance.inventory.models import (
     AISystem,
@@ -135,29 +142,18 @@ class AISystemListCreateApi(APIView):
     """AI systems (live ones; ?archived=true for all), filtered by tier, stage or owner."""
 
     required_permission = {"GET": Perm.INVENTORY_VIEW, "POST": Perm.INVENTORY_MANAGE}
+    filterset_class = AISystemFilter
 
     class AISystemCreateInput(AISystemFieldsSerializer):
         slug = serializers.SlugField(max_length=80)
 
-    @extend_schema(
-        responses=AISystemOutputSerializer(many=True),
-        parameters=[
-            OpenApiParameter("risk_tier", enum=RiskTier.values),
-            OpenApiParameter("lifecycle_stage", enum=LifecycleStage.values),
-            OpenApiParameter("owner", description="business owner's username"),
-            OpenApiParameter("archived", bool),
-        ],
-    )
+    @extend_schema(responses=AISystemOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        archived = request.query_params.get("archived") == "true"
-        systems = ai_system_list(principal=request.user, include_archived=archived)
-        for name, lookup in (
-            ("risk_tier", "risk_tier"),
-            ("lifecycle_stage", "lifecycle_stage"),
-            ("owner", "owner__username"),
-        ):
-            if request.query_params.get(name):
-                systems = systems.filter(**{lookup: request.query_params[name]})
+        systems = filter_queryset(
+            request=request,
+            view=self,
+            queryset=ai_system_list(principal=request.user, include_archived=True),
+        )
         return _paginated(request, self, systems, AISystemOutputSerializer)
 
     @extend_schema(
@@ -337,6 +333,7 @@ class ModelVersionOutputSerializer(serializers.ModelSerializer):
             "inference_signature",
             "prompt_version",
             "tool_versions",
+            "artifact",
             "is_complete",
             "missing_metadata",
             "registered_by",
@@ -349,6 +346,20 @@ class EvaluationItemSerializer(serializers.Serializer):
     value = serializers.FloatField()
     threshold = serializers.FloatField(required=False, allow_null=True)
     dataset = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+@extend_schema_field(EvaluationItemSerializer)
+class EvaluationItemField(serializers.Field):
+    """One evaluation item, validated whole in a PATCH too: a partial update replaces the
+    list, and DRF's partial mode would otherwise let an item lose its required value."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        item = EvaluationItemSerializer(data=data)
+        item.is_valid(raise_exception=True)
+        return dict(item.validated_data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 class ModelVersionListCreateApi(APIView):
@@ -372,7 +383,7 @@ class ModelVersionListCreateApi(APIView):
             slug_field="slug", many=True, queryset=Dataset.objects.all(), required=False
         )
         parameters = serializers.DictField(required=False)
-        evaluation = EvaluationItemSerializer(many=True, required=False)
+        evaluation = serializers.ListField(child=EvaluationItemField(), required=False)
         inference_signature = serializers.DictField(required=False)
         prompt_version = serializers.CharField(max_length=64, required=False, allow_blank=True)
         tool_versions = serializers.DictField(child=serializers.CharField(), required=False)
@@ -450,6 +461,61 @@ class ModelVersionArchiveApi(APIView):
         return Response(ModelVersionOutputSerializer(archived).data)
 
 
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="1 is the header row")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    created = serializers.ListField(child=serializers.CharField(), help_text="slugs")
+    errors = ImportRowErrorSerializer(many=True)
+
+
+# A problem whose errors are the report's row errors, or a query parameter's field errors.
+IMPORT_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "rows": {"type": "integer"},
+        "created": {"type": "array", "items": {"type": "string"}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "required": ["row", "field", "message"],
+                        "properties": {
+                            "row": {"type": "integer"},
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["pointer", "detail"],
+                        "properties": {
+                            "pointer": {"type": "string"},
+                            "detail": {"type": "string"},
+                        },
+                    },
+                ]
+            },
+        },
+    },
+}
+
+
 class AISystemImportApi(APIView):
     """Import systems from CSV (text/csv). ``?dry_run=true`` checks every row and writes nothing;
     any bad row also means nothing is written. The report names each bad row and field."""
@@ -457,16 +523,29 @@ class AISystemImportApi(APIView):
     required_permission = {"POST": Perm.INVENTORY_MANAGE}
     parser_classes = [CsvParser]
 
+    class ImportQuery(serializers.Serializer):
+        dry_run = serializers.BooleanField(default=False)
+
     @extend_schema(
         request={"text/csv": OpenApiTypes.STR},
-        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        responses={
+            200: ImportReportSerializer,
+            201: ImportReportSerializer,
+            (400, "application/problem+json"): OpenApiResponse(
+                IMPORT_PROBLEM_SCHEMA,
+                description="A bad row or column (the report, nothing imported), or a bad "
+                "query parameter",
+            ),
+        },
         parameters=[OpenApiParameter("dry_run", bool)],
     )
     def post(self, request: Request) -> Response:
-        dry_run = request.query_params.get("dry_run", "false").lower() == "true"
-        report = systems_import_csv(
-            actor=Actor.from_request(request), text=request.data, dry_run=dry_run
-        )
+        query = self.ImportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        dry_run = query.validated_data["dry_run"]
+        # An empty body parses to an empty dict, not a string: it is an empty CSV (a 400 report).
+        text = request.data if isinstance(request.data, str) else ""
+        report = systems_import_csv(actor=Actor.from_request(request), text=text, dry_run=dry_run)
         body = {
             "dry_run": report.dry_run,
             "rows": report.rows,

@@ -134,6 +134,11 @@ class ArtifactFormat(models.TextChoices):
     PICKLE = "pickle", "pickle / joblib"
     MLFLOW = "mlflow", "MLflow model"
     PROVIDER_HOSTED = "provider-hosted", "Provider-hosted"
+    KERAS = "keras", "Keras v3"
+    SKOPS = "skops", "skops"
+    SPACY = "spacy", "spaCy pipeline"
+    SPARK_MLLIB = "spark-mllib", "Spark MLlib saved model"
+    BENTOML = "bentoml", "BentoML"
 
 
 # The minimum metadata contract between training and the registry; a version missing any of it
@@ -164,6 +169,9 @@ class ModelVersion(models.Model):
     )
     inference_signature = models.JSONField(default=dict, blank=True, help_text="{inputs, outputs}")
     prompt_version = models.CharField(max_length=64, blank=True)
+    artifact = models.JSONField(
+        default=dict, blank=True, help_text="What the artifact inspector read from the model files"
+    )
     tool_versions = models.JSONField(default=dict, blank=True)
     missing_metadata = models.JSONField(
         default=list, blank=True, help_text="Kept by the service: what the contract still lacks"

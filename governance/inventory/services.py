@@ -222,6 +222,7 @@ VERSION_FIELDS = (
     "inference_signature",
     "prompt_version",
     "tool_versions",
+    "artifact",
 )
 
 

@@ -7,6 +7,19 @@ urlpatterns = [
     path("systems/", views.AISystemListView.as_view(), name="system-list"),
     path("systems/new", views.AISystemCreateView.as_view(), name="system-create"),
     path("systems/<slug:slug>/", views.AISystemDetailView.as_view(), name="system-detail"),
+    path("systems/<slug:slug>/edit", views.AISystemEditView.as_view(), name="system-edit"),
+    path("systems/<slug:slug>/archive", views.AISystemArchiveView.as_view(), name="system-archive"),
+    path(
+        "systems/<slug:slug>/versions/new",
+        views.ModelVersionRegisterView.as_view(),
+        name="version-register",
+    ),
+    path(
+        "systems/<slug:slug>/versions/<str:version>/archive",
+        views.ModelVersionArchiveView.as_view(),
+        name="version-archive",
+    ),
+    path("datasets/new", views.DatasetCreateView.as_view(), name="dataset-create"),
 ]
 api_urlpatterns = [
     path("systems/", api.AISystemListCreateApi.as_view(), name="systems"),

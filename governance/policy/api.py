@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,10 +10,13 @@ from rest_framework.views import APIView
 
 from governance.accounts.authentication import ApiTokenAuthentication
 from governance.accounts.permissions import Perm
+from governance.accounts.throttling import POLICY_CHECK
 from governance.core.actor import Actor
+from governance.core.filtering import filter_params
 from governance.core.idempotency import idempotent
 from governance.core.pagination import PageNumberPagination
 from governance.inventory.models import Environment
+from governance.policy.filters import DecisionFilter
 from governance.policy.models import Decision, Endpoint, PolicyVersion
 from governance.policy.selectors import (
     decision_get,
@@ -61,6 +64,7 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
             "latency_ms",
             "error",
             "fail_open",
+            "dry_run",
         ]
 
 
@@ -91,6 +95,7 @@ class PolicyCheckApi(APIView):
     """
 
     required_permission = Perm.POLICY_CHECK
+    token_rate_bucket = POLICY_CHECK  # its own per-token budget (TOKEN_RATE_LIMIT_POLICY_CHECK)
     authentication_classes = [
         ApiTokenAuthentication,
         StandardWebhooksAuthentication,
@@ -145,37 +150,24 @@ class PolicyCheckApi(APIView):
         )
 
 
-def _bool_param(value: str | None) -> bool | None:
-    return {"true": True, "false": False}.get((value or "").lower())
-
-
 class DecisionListApi(APIView):
     """The decision log, newest first."""
 
     required_permission = Perm.DECISIONS_VIEW
+    filterset_class = DecisionFilter
 
-    @extend_schema(
-        responses=DecisionOutputSerializer(many=True),
-        parameters=[
-            OpenApiParameter("system"),
-            OpenApiParameter("environment", enum=Environment.values),
-            OpenApiParameter("allow", bool),
-            OpenApiParameter("endpoint", enum=Endpoint.values),
-            OpenApiParameter("policy_version", int),
-            OpenApiParameter("disagreements", bool, description="only where the shadow disagreed"),
-        ],
-    )
+    @extend_schema(responses=DecisionOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        version = params.get("policy_version")
+        params = filter_params(request=request, view=self)
         decisions = decision_list(
             principal=request.user,
-            system=params.get("system", ""),
-            environment=params.get("environment", ""),
-            allow=_bool_param(params.get("allow")),
-            endpoint=params.get("endpoint", ""),
-            policy_version=int(version) if version and version.isdigit() else None,
-            disagreements_only=params.get("disagreements") == "true",
+            system=params["system"] or "",
+            environment=params["environment"] or "",
+            allow=params["allow"],
+            endpoint=params["endpoint"] or "",
+            policy_version=params["policy_version"],
+            disagreements_only=params["disagreements"] is True,
+            dry_run=params["dry_run"],
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(decisions, request, view=self)
@@ -221,7 +213,9 @@ class PolicyVersionListCreateApi(APIView):
     required_permission = {"GET": Perm.POLICY_VIEW, "POST": Perm.POLICY_MANAGE}
 
     class VersionInput(serializers.Serializer):
-        modules = serializers.DictField(child=serializers.CharField(trim_whitespace=False))
+        modules = extend_schema_field(
+            {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}
+        )(serializers.DictField(child=serializers.CharField(trim_whitespace=False)))
         data = serializers.DictField()
         note = serializers.CharField(max_length=500)
 

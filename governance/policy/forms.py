@@ -1,10 +1,10 @@
 """Forms of the policy pages."""
 
-import json
 from typing import Any
 
 from django import forms
 
+from governance.core.jsonbody import JsonInvalid, parse_json
 from governance.inventory.models import AISystem, Environment
 
 
@@ -20,10 +20,16 @@ class PolicyDataForm(forms.Form):
     note = forms.CharField(max_length=500, label="What changed, and why")
 
     def clean_data(self) -> dict[str, Any]:
+        text = self.cleaned_data["data"]
         try:
-            value = json.loads(self.cleaned_data["data"])
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+            value = parse_json(text)
+        except JsonInvalid as exc:
+            message = str(exc)
+            if exc.lineno:  # point at the line: a 28-row editor gives no other way to find it
+                lines = text.splitlines() or [""]
+                line = lines[min(exc.lineno, len(lines)) - 1].strip()
+                message += f" Line {exc.lineno} reads: {line[:120]}"
+            raise forms.ValidationError(message) from None
         if not isinstance(value, dict):
             raise forms.ValidationError("The policy data is a JSON object.")
         return value
@@ -54,6 +60,11 @@ class DecisionFilterForm(forms.Form):
     )
     endpoint = forms.ChoiceField(required=False)
     disagreements = forms.BooleanField(required=False, label="Shadow disagreed")
+    dry_run = forms.ChoiceField(
+        choices=[("", "any"), ("true", "dry runs only"), ("false", "real requests only")],
+        required=False,
+        label="Dry run",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from governance.policy.models import Endpoint

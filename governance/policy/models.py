@@ -67,6 +67,8 @@ class Endpoint(models.TextChoices):
     KUBERNETES = "k8s", "Kubernetes admission"
     GITHUB = "github", "GitHub deployment protection"
     UI = "ui", "Web UI (try a decision)"
+    MLFLOW = "mlflow", "MLflow registry alias"
+    SAGEMAKER = "sagemaker", "SageMaker model package"
 
 
 class Engine(models.TextChoices):
@@ -98,6 +100,10 @@ class Decision(models.Model):
     latency_ms = models.FloatField(help_text="Engine time, milliseconds")
     error = models.TextField(blank=True, help_text="Why the engine could not decide")
     fail_open = models.BooleanField(default=False)
+    dry_run = models.BooleanField(
+        default=False,
+        help_text="Answered like a real request, but never counts as allowed into anywhere",
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -135,3 +141,36 @@ class ShadowResult(models.Model):
 
     def __str__(self) -> str:
         return f"shadow v{self.policy_version.number} on {self.decision.decision_id}"
+
+
+class AllowedVersion(models.Model):
+    """When a real (not dry-run) decision last allowed a model version into an environment.
+
+    The decision log answers the same question, but only by scanning every decision of the
+    version being checked; this row per (system, environment, version) is written with each
+    allowing decision, so "the version this one replaces" is one indexed read, as fresh as
+    the log itself."""
+
+    system_slug = models.CharField(max_length=80)
+    environment = models.CharField(max_length=32)
+    model_version = models.CharField(max_length=64)
+    last_allowed_at = models.DateTimeField()
+    decision_id = models.UUIDField(help_text="The last allowing decision")
+
+    class Meta:
+        ordering = ["-last_allowed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system_slug", "environment", "model_version"],
+                name="policy_allowed_version_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["system_slug", "environment", "-last_allowed_at"],
+                name="policy_allowed_latest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system_slug}@{self.model_version} → {self.environment}"

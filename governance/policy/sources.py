@@ -24,6 +24,9 @@ class PolicySnapshot:
     content_hash: str
     modules: dict[str, str]
     data: dict[str, Any]
+    # When this version began deciding (its activation, epoch seconds): an engine stops
+    # evaluations of a version activated earlier when they hold what a newer one needs.
+    since: float = 0.0
 
 
 def policy_directory() -> Path:

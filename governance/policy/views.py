@@ -15,6 +15,7 @@ from django.views import View
 from governance.accounts.permissions import Perm, PermissionRequiredMixin, has_perm
 from governance.core.actor import Actor
 from governance.core.errors import DomainError
+from governance.core.htmx import invalid_input_status
 from governance.policy.forms import DecisionFilterForm, PolicyDataForm, ReasonForm, TryDecisionForm
 from governance.policy.models import Endpoint, PolicyVersion, VersionStatus
 from governance.policy.selectors import (
@@ -23,6 +24,7 @@ from governance.policy.selectors import (
     deployment_request_resolve,
     policy_version_active,
     policy_version_get,
+    policy_version_health,
     policy_version_in_shadow,
     policy_version_list,
     policy_version_previous,
@@ -45,12 +47,15 @@ class PolicyOverviewView(PermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         active = policy_version_active()
+        shadow = policy_version_in_shadow()
         return render(
             request,
             "policy/overview.html",
             {
                 "active": active,
-                "shadow": policy_version_in_shadow(),
+                "shadow": shadow,
+                "active_health": policy_version_health(version=active) if active else None,
+                "shadow_health": policy_version_health(version=shadow) if shadow else None,
                 "data_json": _pretty(active.data) if active else "",
                 "can_manage": has_perm(request.user, Perm.POLICY_MANAGE),
                 "can_check": has_perm(request.user, Perm.POLICY_CHECK),
@@ -137,6 +142,7 @@ class PolicyVersionDetailView(PermissionRequiredMixin, View):
             "policy/version_detail.html",
             {
                 "version": version,
+                "health": policy_version_health(version=version),
                 "previous": previous,
                 "diff": _diff(previous, version),
                 "form": form,
@@ -203,9 +209,11 @@ class PolicyTryView(PermissionRequiredMixin, View):
                 decision = decision_evaluate(
                     actor=Actor.from_request(request), endpoint=Endpoint.UI, request=deployment
                 )
-        template = "policy/htmx/try_result.html" if request.htmx else "policy/try.html"
-        status = 200 if decision else 400
-        return render(request, template, {"form": form, "decision": decision}, status=status)
+        # HTMX selects #try-area from the page: the verdict, or the errors next to the fields.
+        status = 200 if decision else invalid_input_status(request)
+        return render(
+            request, "policy/try.html", {"form": form, "decision": decision}, status=status
+        )
 
 
 class DecisionListView(PermissionRequiredMixin, View):
@@ -213,7 +221,8 @@ class DecisionListView(PermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = DecisionFilterForm(request.GET)
-        filters = form.cleaned_data if form.is_valid() else {}
+        valid = form.is_valid()
+        filters = form.cleaned_data if valid else {}
         decisions = decision_list(
             principal=request.user,
             system=filters.get("system", ""),
@@ -221,13 +230,17 @@ class DecisionListView(PermissionRequiredMixin, View):
             allow={"true": True, "false": False}.get(filters.get("allow", "")),
             endpoint=filters.get("endpoint", ""),
             disagreements_only=bool(filters.get("disagreements")),
+            dry_run={"true": True, "false": False}.get(filters.get("dry_run", "")),
         )
+        if not valid:
+            decisions = decisions.none()
         page = Paginator(decisions, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {"form": form, "page": page, "query": query.urlencode()}
         template = "policy/htmx/decisions.html" if request.htmx else "policy/decision_list.html"
-        return render(request, template, context)
+        status = 200 if valid else invalid_input_status(request)
+        return render(request, template, context, status=status)
 
 
 class DecisionDetailView(PermissionRequiredMixin, View):

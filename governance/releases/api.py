@@ -16,17 +16,20 @@ from governance.accounts.models import User
 from governance.accounts.permissions import Perm
 from governance.core.actor import Actor
 from governance.core.errors import DomainError
+from governance.core.filtering import filter_params
 from governance.core.idempotency import idempotent
 from governance.core.pagination import PageNumberPagination
 from governance.core.problems import problem_exception_handler
 from governance.inventory.models import AISystem, Environment, ModelVersion
 from governance.policy.models import Decision
+from governance.releases.approvals import release_approval_record
+from governance.releases.assignments import approver_assignment_create, approver_assignment_delete
+from governance.releases.filters import ReleaseRequestFilter
 from governance.releases.models import (
     Approval,
     ApprovalDecision,
     ApproverAssignment,
     ReleaseRequest,
-    ReleaseState,
 )
 from governance.releases.selectors import (
     approvals_all,
@@ -39,9 +42,6 @@ from governance.releases.selectors import (
 )
 from governance.releases.services import (
     PolicyDenied,
-    approver_assignment_create,
-    approver_assignment_delete,
-    release_approval_record,
     release_request_create,
     release_request_deploy,
     release_request_rollback,
@@ -193,31 +193,23 @@ class ReleaseListCreateApi(APIView):
     """Release requests, newest first; POST creates a draft (people only)."""
 
     required_permission = {"GET": Perm.RELEASES_VIEW, "POST": Perm.RELEASES_REQUEST}
+    filterset_class = ReleaseRequestFilter
 
     class CreateInput(ReleaseFieldsSerializer):
         system = serializers.SlugField(max_length=80)
 
-    @extend_schema(
-        responses=ReleaseOutputSerializer(many=True),
-        parameters=[
-            OpenApiParameter("state", enum=ReleaseState.values),
-            OpenApiParameter("system"),
-            OpenApiParameter("environment", enum=Environment.values),
-            OpenApiParameter("mine", bool, description="only my requests"),
-            OpenApiParameter("waiting_for_me", bool, description="only what I may decide"),
-        ],
-    )
+    @extend_schema(responses=ReleaseOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        if params.get("waiting_for_me") == "true":
+        params = filter_params(request=request, view=self)
+        if params["waiting_for_me"]:
             releases: Any = waiting_for(user=request.user)
         else:
-            mine = params.get("mine") == "true" and isinstance(request.user, User)
+            mine = params["mine"] is True and isinstance(request.user, User)
             releases = release_request_list(
                 principal=request.user,
-                state=params.get("state", ""),
-                system=params.get("system", ""),
-                environment=params.get("environment", ""),
+                state=params["state"] or "",
+                system=params["system"] or "",
+                environment=params["environment"] or "",
                 requester=request.user if mine else None,
             ).select_related("submit_decision__policy_version", "deploy_decision__policy_version")
         paginator = PageNumberPagination()

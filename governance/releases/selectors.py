@@ -1,5 +1,6 @@
 """Reads of release requests and approvals, scoped by permission."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -95,10 +96,11 @@ def required_approvals_for(*, system: AISystem, environment: str) -> int:
 
 def release_approvals_for(
     *, system: AISystem, model_version: ModelVersion, environment: str
-) -> list[dict[str, str]]:
+) -> tuple[list[dict[str, str]], datetime | None]:
     """The live approvals of the latest approved (or deployed) release request for this system,
-    version and environment, in the policy input's shape. External checks (API, Kubernetes,
-    GitHub) see the approvals people gave in the UI through this."""
+    version and environment, in the policy input's shape, and when the first of them expires
+    (None if there are none). External checks (API, Kubernetes, GitHub) see the approvals
+    people gave in the UI through this."""
     release = (
         ReleaseRequest.objects.filter(
             system=system,
@@ -110,15 +112,17 @@ def release_approvals_for(
         .first()
     )
     if release is None:
-        return []
-    return approvals_as_input(request=release)
+        return [], None
+    live = approvals_live(request=release)
+    return _as_input(live), min((a.expires_at for a in live), default=None)
 
 
 def approvals_as_input(*, request: ReleaseRequest) -> list[dict[str, str]]:
-    return [
-        {"approver": a.approver.username, "decision": a.decision}
-        for a in approvals_live(request=request)
-    ]
+    return _as_input(approvals_live(request=request))
+
+
+def _as_input(approvals: list[Approval]) -> list[dict[str, str]]:
+    return [{"approver": a.approver.username, "decision": a.decision} for a in approvals]
 
 
 def assignments_covering(*, system: AISystem, environment: str) -> QuerySet[ApproverAssignment]:

@@ -4,15 +4,13 @@ outbound webhooks on commit. A refused attempt is audited too, in its own transa
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from governance.accounts.models import User
 from governance.accounts.permissions import Perm, has_perm
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
@@ -25,20 +23,16 @@ from governance.releases.content import content_hash_of, material_content
 from governance.releases.models import (
     EDITABLE,
     TRANSITIONS,
-    Approval,
-    ApprovalDecision,
-    ApproverAssignment,
     ReleaseRequest,
     ReleaseState,
 )
 from governance.releases.selectors import (
     TARGET_TYPE,
     approvals_as_input,
-    approver_is_assigned,
     approving_count,
-    live_approvals_q,
     required_approvals_for,
 )
+from governance.releases.signals import release_changed
 from governance.webhooks.outbound import outbound_event_emit
 
 S = ReleaseState
@@ -72,7 +66,7 @@ class PolicyDenied(Conflict):
         self.decision = decision
 
 
-def _target(request: ReleaseRequest | None, fallback: str = "") -> Target:
+def release_target(request: ReleaseRequest | None, fallback: str = "") -> Target:
     if request is None or request.pk is None:
         return Target(type=TARGET_TYPE, id="", repr=fallback[:255])
     return Target(type=TARGET_TYPE, id=str(request.public_id), repr=str(request)[:255])
@@ -87,7 +81,7 @@ def _message(exc: Exception) -> str:
 
 
 @contextmanager
-def _refusals_audited(
+def release_refusals_audited(
     *, actor: Actor, request: ReleaseRequest | None, attempted: str, extra: dict | None = None
 ) -> Iterator[None]:
     """Let the change's transaction roll back, then record who tried what and why it was
@@ -107,14 +101,14 @@ def _refusals_audited(
             audit_record(
                 actor=actor,
                 action=f"releases.{attempted}.refused",
-                target=_target(request, fallback=attempted),
+                target=release_target(request, fallback=attempted),
                 after=after,
                 reason=str((extra or {}).get("reason", "")),
             )
         raise
 
 
-def _locked(request: ReleaseRequest) -> ReleaseRequest:
+def release_locked(request: ReleaseRequest) -> ReleaseRequest:
     return (
         ReleaseRequest.objects.select_for_update(of=("self",))
         .select_related("system", "model_version", "requester")
@@ -122,7 +116,7 @@ def _locked(request: ReleaseRequest) -> ReleaseRequest:
     )
 
 
-def _move(request: ReleaseRequest, to: str) -> str:
+def release_move(request: ReleaseRequest, to: str) -> str:
     """Apply a transition from the table; anything else is a 409 naming the legal moves."""
     before = request.state
     if to not in TRANSITIONS[before]:
@@ -136,7 +130,7 @@ def _move(request: ReleaseRequest, to: str) -> str:
     return before
 
 
-def _require_reason(reason: str, what: str) -> str:
+def release_require_reason(reason: str, what: str) -> str:
     if not (reason or "").strip():
         raise ValidationError({"reason": [f"{what} needs a reason."]})
     return reason.strip()
@@ -155,8 +149,9 @@ def _summary(request: ReleaseRequest) -> dict[str, Any]:
     }
 
 
-def _emit(event: str, request: ReleaseRequest, **extra: Any) -> None:
+def release_emit(event: str, request: ReleaseRequest, **extra: Any) -> None:
     outbound_event_emit(event=event, data={"release": _summary(request), **extra})
+    release_changed.send(sender=ReleaseRequest, event=event, request=request)
 
 
 def _actor_may(actor: Actor, perm: str) -> bool:
@@ -229,7 +224,7 @@ def release_request_create(
     evaluation_links: list[str] | None = None,
 ) -> ReleaseRequest:
     """A draft request by the person acting; nobody reviews it until it is submitted."""
-    with _refusals_audited(actor=actor, request=None, attempted="request.create"):
+    with release_refusals_audited(actor=actor, request=None, attempted="request.create"):
         if actor.user is None:
             raise NotAllowed("Release requests are made by people, not API tokens.")
         request = ReleaseRequest(
@@ -251,7 +246,7 @@ def release_request_create(
             audit_record(
                 actor=actor,
                 action="releases.request.created",
-                target=_target(request),
+                target=release_target(request),
                 after=_summary(request),
             )
     return request
@@ -298,10 +293,10 @@ def release_request_update(
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
     with (
-        _refusals_audited(actor=actor, request=request, attempted="request.update"),
+        release_refusals_audited(actor=actor, request=request, attempted="request.update"),
         transaction.atomic(),
     ):
-        request = _locked(request)
+        request = release_locked(request)
         _require_requester(actor, request, "edit this request")
         if request.state not in EDITABLE:
             raise Conflict(f"A {request.get_state_display().lower()} request cannot be edited.")
@@ -321,7 +316,7 @@ def release_request_update(
         )
         if request.state in (S.SUBMITTED, S.APPROVED):
             if request.state == S.APPROVED:
-                _move(request, S.SUBMITTED)
+                release_move(request, S.SUBMITTED)
                 request.decided_at = None
             request.required_approvals = required_approvals_for(
                 system=request.system, environment=request.environment
@@ -333,7 +328,7 @@ def release_request_update(
         audit_record(
             actor=actor,
             action="releases.request.updated",
-            target=_target(request),
+            target=release_target(request),
             before=before,
             after={**_summary(request), "voided_approvals": voided},
             reason=reason,
@@ -353,12 +348,12 @@ def release_request_submit(
     earlier decisions are voided. Where the policy asks for no approval and allows, the request
     is approved at once."""
     with (
-        _refusals_audited(actor=actor, request=request, attempted="request.submit"),
+        release_refusals_audited(actor=actor, request=request, attempted="request.submit"),
         transaction.atomic(),
     ):
-        request = _locked(request)
+        request = release_locked(request)
         _require_requester(actor, request, "submit this request")
-        before = _move(request, S.SUBMITTED)
+        before = release_move(request, S.SUBMITTED)
         voided = _void_live(request, reason="Submitted again: a new round of review")
         now = timezone.now()
         request.submitted_at = now
@@ -373,7 +368,7 @@ def release_request_submit(
         audit_record(
             actor=actor,
             action="releases.request.submitted",
-            target=_target(request),
+            target=release_target(request),
             before={"state": before},
             after={
                 **_summary(request),
@@ -383,9 +378,9 @@ def release_request_submit(
                 "voided_approvals": voided,
             },
         )
-        _emit("release.submitted", request, decision_id=str(decision.decision_id))
+        release_emit("release.submitted", request, decision_id=str(decision.decision_id))
         if request.required_approvals == 0 and decision.allow:
-            _approve(
+            release_approve(
                 actor=Actor.system("releases"),
                 request=request,
                 reason=f"The policy asks for no approval for a {request.system.risk_tier}-risk "
@@ -394,14 +389,14 @@ def release_request_submit(
     return request
 
 
-def _approve(*, actor: Actor, request: ReleaseRequest, reason: str, **extra: Any) -> None:
-    before = _move(request, S.APPROVED)
+def release_approve(*, actor: Actor, request: ReleaseRequest, reason: str, **extra: Any) -> None:
+    before = release_move(request, S.APPROVED)
     request.decided_at = timezone.now()
     request.save()
     audit_record(
         actor=actor,
         action="releases.request.approved",
-        target=_target(request),
+        target=release_target(request),
         before={"state": before},
         after={
             **_summary(request),
@@ -410,30 +405,30 @@ def _approve(*, actor: Actor, request: ReleaseRequest, reason: str, **extra: Any
         },
         reason=reason,
     )
-    _emit("release.approved", request, approvals=approvals_as_input(request=request))
+    release_emit("release.approved", request, approvals=approvals_as_input(request=request))
 
 
 def release_request_withdraw(
     *, actor: Actor, request: ReleaseRequest, reason: str
 ) -> ReleaseRequest:
     """The requester (or an admin) takes the request back; approvals stop counting."""
-    with _refusals_audited(
+    with release_refusals_audited(
         actor=actor, request=request, attempted="request.withdraw", extra={"reason": reason}
     ):
-        reason = _require_reason(reason, "Withdrawing")
+        reason = release_require_reason(reason, "Withdrawing")
         with transaction.atomic():
-            request = _locked(request)
+            request = release_locked(request)
             is_admin = actor.user is not None and has_perm(actor.user, Perm.RELEASES_CONFIGURE)
             if not is_admin:
                 _require_requester(actor, request, "withdraw this request")
-            before = _move(request, S.WITHDRAWN)
+            before = release_move(request, S.WITHDRAWN)
             voided = _void_live(request, reason="Request withdrawn")
             request.closed_at = timezone.now()
             request.save()
             audit_record(
                 actor=actor,
                 action="releases.request.withdrawn",
-                target=_target(request),
+                target=release_target(request),
                 before={"state": before},
                 after={"state": request.state, "voided_approvals": voided},
                 reason=reason,
@@ -448,16 +443,16 @@ def release_request_deploy(
     request's live approvals; a deny blocks the transition and names each violation. A
     break-glass approval overrides only the approval count, never any other deny."""
     with (
-        _refusals_audited(
+        release_refusals_audited(
             actor=actor, request=request, attempted="request.deploy", extra={"reason": reason}
         ),
         transaction.atomic(),
     ):
-        request = _locked(request)
+        request = release_locked(request)
         if not _actor_may(actor, Perm.RELEASES_DEPLOY):
             raise NotAllowed("Your role or token scope does not allow deployments.")
         if request.state != S.APPROVED:
-            _move(request, S.DEPLOYED)  # raises the 409 naming the legal moves
+            release_move(request, S.DEPLOYED)  # raises the 409 naming the legal moves
         have, need = approving_count(request=request), request.required_approvals
         if have < need and not request.break_glass:
             raise Conflict(
@@ -477,14 +472,14 @@ def release_request_deploy(
                 + "; ".join(v["message"] for v in blocking or decision.denials),
                 decision=decision,
             )
-        before = _move(request, S.DEPLOYED)
+        before = release_move(request, S.DEPLOYED)
         request.deploy_decision = decision
         request.deployed_at = timezone.now()
         request.save()
         audit_record(
             actor=actor,
             action="releases.request.deployed",
-            target=_target(request),
+            target=release_target(request),
             before={"state": before},
             after={
                 **_summary(request),
@@ -495,292 +490,52 @@ def release_request_deploy(
             },
             reason=reason,
         )
-        _emit("release.deployed", request, decision_id=str(decision.decision_id))
+        release_emit("release.deployed", request, decision_id=str(decision.decision_id))
     return request
 
 
 def release_request_rollback(
     *, actor: Actor, request: ReleaseRequest, reason: str
 ) -> ReleaseRequest:
-    with _refusals_audited(
+    with release_refusals_audited(
         actor=actor, request=request, attempted="request.rollback", extra={"reason": reason}
     ):
-        reason = _require_reason(reason, "A rollback")
+        reason = release_require_reason(reason, "A rollback")
         with transaction.atomic():
-            request = _locked(request)
+            request = release_locked(request)
             if not _actor_may(actor, Perm.RELEASES_DEPLOY):
                 raise NotAllowed("Your role or token scope does not allow rollbacks.")
-            before = _move(request, S.ROLLED_BACK)
+            before = release_move(request, S.ROLLED_BACK)
             request.closed_at = timezone.now()
             request.save()
             audit_record(
                 actor=actor,
                 action="releases.request.rolled_back",
-                target=_target(request),
+                target=release_target(request),
                 before={"state": before},
                 after={"state": request.state},
                 reason=reason,
             )
-            _emit("release.rolled_back", request, reason=reason)
+            release_emit("release.rolled_back", request, reason=reason)
     return request
 
 
-# --- Approvals ------------------------------------------------------------------------------
-
-
-def release_approval_record(
-    *,
-    actor: Actor,
-    request: ReleaseRequest,
-    decision: str,
-    reason: str,
-    content_hash: str,
-    break_glass: bool = False,
-) -> Approval:
-    """An approver's decision on exactly the content they reviewed (``content_hash``).
-
-    Four eyes: never the requester; approver role (or admin); if assignments cover the system
-    and environment, an assigned user. Enough approvals (from the active policy's data)
-    approve the request; one rejection rejects it; a request for changes sends it back.
-    Break-glass (admins, when RELEASE_BREAK_GLASS_ENABLED) approves at once, flagged loudly.
-    """
-    extra = {"decision": decision, "content_hash": content_hash, "break_glass": break_glass}
-    with _refusals_audited(
-        actor=actor, request=request, attempted="approval", extra={**extra, "reason": reason}
-    ):
-        if decision not in ApprovalDecision.values:
-            raise ValidationError(
-                {"decision": [f"Choose from {', '.join(ApprovalDecision.values)}."]}
-            )
-        reason = _require_reason(reason, "An approval, rejection or request for changes")
-        user = actor.user
-        if user is None:
-            raise NotAllowed("Approvals are given by people, not API tokens.")
-        if not has_perm(user, Perm.RELEASES_APPROVE):
-            raise NotAllowed("Approving releases needs the approver role.")
-        if break_glass:
-            if not settings.RELEASE_BREAK_GLASS_ENABLED:
-                raise NotAllowed(
-                    "Break-glass approval is switched off (RELEASE_BREAK_GLASS_ENABLED)."
-                )
-            if not has_perm(user, Perm.RELEASES_CONFIGURE):
-                raise NotAllowed("Only admins may approve with break-glass.")
-            if decision != ApprovalDecision.APPROVE:
-                raise ValidationError({"decision": ["Break-glass is for approving only."]})
-        with transaction.atomic():
-            request = _locked(request)
-            if user.pk == request.requester_id:
-                raise NotAllowed("Four eyes: you cannot approve or review your own request.")
-            if request.state != S.SUBMITTED:
-                raise Conflict(
-                    f"This request is {request.get_state_display().lower()}; only requests "
-                    "waiting for approval take decisions.",
-                    errors={"state": [request.state]},
-                )
-            if content_hash != request.content_hash:
-                raise Conflict(
-                    "The request changed after you opened it: you reviewed content "
-                    f"{(content_hash or 'none')[:12]}, it is now {request.content_hash[:12]}. "
-                    "Reload and review it again.",
-                    errors={"content_hash": ["Stale: the request was edited."]},
-                )
-            if not break_glass and not approver_is_assigned(
-                user=user, system=request.system, environment=request.environment
-            ):
-                raise NotAllowed(
-                    f"You are not an assigned approver for {request.system.slug} in "
-                    f"{request.environment}."
-                )
-            if request.approvals.filter(live_approvals_q(), approver=user).exists():
-                raise Conflict("You already decided on this version of the request.")
-            now = timezone.now()
-            try:
-                with transaction.atomic():
-                    approval = Approval.objects.create(
-                        request=request,
-                        approver=user,
-                        decision=decision,
-                        reason=reason,
-                        content_hash=content_hash,
-                        break_glass=break_glass,
-                        expires_at=now + timedelta(hours=settings.RELEASE_APPROVAL_TTL_HOURS),
-                    )
-            except IntegrityError:
-                raise Conflict("You already decided on this version of the request.") from None
-            audit_record(
-                actor=actor,
-                action="releases.approval.break_glass"
-                if break_glass
-                else "releases.approval.recorded",
-                target=_target(request),
-                after={
-                    "approver": user.username,
-                    "decision": decision,
-                    "content_hash": content_hash,
-                    "break_glass": break_glass,
-                    "expires_at": approval.expires_at,
-                },
-                reason=reason,
-            )
-            if decision == ApprovalDecision.REJECT:
-                before = _move(request, S.REJECTED)
-                request.decided_at = request.closed_at = now
-                request.save()
-                audit_record(
-                    actor=actor,
-                    action="releases.request.rejected",
-                    target=_target(request),
-                    before={"state": before},
-                    after={"state": request.state, "by": user.username},
-                    reason=reason,
-                )
-                _emit("release.rejected", request, by=user.username, reason=reason)
-            elif decision == ApprovalDecision.REQUEST_CHANGES:
-                before = _move(request, S.CHANGES_REQUESTED)
-                request.save()
-                audit_record(
-                    actor=actor,
-                    action="releases.request.changes_requested",
-                    target=_target(request),
-                    before={"state": before},
-                    after={"state": request.state, "by": user.username},
-                    reason=reason,
-                )
-            elif break_glass:
-                request.break_glass = True
-                _approve(
-                    actor=actor,
-                    request=request,
-                    reason=reason,
-                    break_glass=True,
-                )
-            else:
-                have = approving_count(request=request)
-                if have >= request.required_approvals:
-                    _approve(
-                        actor=actor,
-                        request=request,
-                        reason=f"{have} of {request.required_approvals} approval(s); "
-                        f"last by {user.username}: {reason}",
-                    )
-    return approval
-
-
-# --- Expiry ---------------------------------------------------------------------------------
-
-
-def releases_expire(*, now: datetime | None = None) -> dict[str, int]:
-    """Beat task's service: void approvals past their time; expire requests waiting longer
-    than RELEASE_APPROVAL_TTL_HOURS, and approved ones whose approvals no longer suffice."""
-    now = now or timezone.now()
-    ttl = timedelta(hours=settings.RELEASE_APPROVAL_TTL_HOURS)
-    actor = Actor.system("releases-expiry")
-    counts = {"approvals": 0, "requests": 0}
-    stale = (
-        ReleaseRequest.objects.filter(
-            approvals__voided_at__isnull=True, approvals__expires_at__lte=now
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-    waiting = ReleaseRequest.objects.filter(state=S.SUBMITTED, submitted_at__lte=now - ttl)
-    candidates = set(stale) | set(waiting.values_list("pk", flat=True))
-    for pk in sorted(candidates):
-        with transaction.atomic():
-            request = _locked(ReleaseRequest(pk=pk))
-            expired = list(
-                request.approvals.filter(
-                    voided_at__isnull=True, expires_at__lte=now
-                ).select_related("approver")
-            )
-            for approval in expired:
-                approval.voided_at = now
-                approval.void_reason = (
-                    f"Expired after {settings.RELEASE_APPROVAL_TTL_HOURS} h without deployment"
-                )
-                approval.save(update_fields=["voided_at", "void_reason"])
-            if expired:
-                counts["approvals"] += len(expired)
-                audit_record(
-                    actor=actor,
-                    action="releases.approval.expired",
-                    target=_target(request),
-                    after={
-                        "expired": [
-                            {"approver": a.approver.username, "decision": a.decision}
-                            for a in expired
-                        ]
-                    },
-                    reason=f"Approvals last {settings.RELEASE_APPROVAL_TTL_HOURS} hours.",
-                )
-            too_old = request.state == S.SUBMITTED and request.submitted_at <= now - ttl
-            not_enough = (
-                request.state == S.APPROVED
-                and not request.break_glass
-                and approving_count(request=request) < request.required_approvals
-            ) or (request.state == S.APPROVED and request.break_glass and expired)
-            if too_old or not_enough:
-                before = _move(request, S.EXPIRED)
-                request.save()
-                counts["requests"] += 1
-                audit_record(
-                    actor=actor,
-                    action="releases.request.expired",
-                    target=_target(request),
-                    before={"state": before},
-                    after={"state": request.state},
-                    reason="No decision in time."
-                    if too_old
-                    else "Its approvals expired before it was deployed.",
-                )
-    return counts
-
-
-# --- Approver assignments -------------------------------------------------------------------
-
-
-def approver_assignment_create(
-    *, actor: Actor, user: User, system: AISystem | None, environment: str = ""
-) -> ApproverAssignment:
-    if not has_perm(user, Perm.RELEASES_APPROVE):
-        raise ValidationError({"user": [f"{user.username} does not have the approver role."]})
-    if environment and environment not in Environment.values:
-        raise ValidationError({"environment": [f"Choose from {', '.join(Environment.values)}."]})
-    if ApproverAssignment.objects.filter(
-        user=user, system=system, environment=environment
-    ).exists():
-        raise Conflict("This user already has this assignment.")
+def release_request_recheck(*, actor: Actor, request: ReleaseRequest) -> Decision:
+    """Ask the policy again, with the approvals given so far: the decision taken at submit goes
+    stale as approvals, coverage and kill switches change. Logged like any decision, and
+    audited on the request so its timeline shows who re-checked and what came out."""
+    if request.state not in (ReleaseState.SUBMITTED, ReleaseState.APPROVED):
+        raise Conflict(f"A {request.get_state_display().lower()} request is not re-checked.")
+    decision = _decide(actor=actor, request=request, endpoint=Endpoint.UI)
     with transaction.atomic():
-        assignment = ApproverAssignment.objects.create(
-            user=user, system=system, environment=environment, created_by=actor.label
-        )
         audit_record(
             actor=actor,
-            action="releases.assignment.created",
-            target=Target.of(assignment),
+            action="releases.request.rechecked",
+            target=release_target(request),
             after={
-                "user": user.username,
-                "system": system.slug if system else None,
-                "environment": environment or None,
+                "decision_id": str(decision.decision_id),
+                "allow": decision.allow,
+                "denials": [v.get("code") for v in decision.denials],
             },
         )
-    return assignment
-
-
-def approver_assignment_delete(
-    *, actor: Actor, assignment: ApproverAssignment, reason: str = ""
-) -> None:
-    with transaction.atomic():
-        before = {
-            "user": assignment.user.username,
-            "system": assignment.system.slug if assignment.system_id else None,
-            "environment": assignment.environment or None,
-        }
-        audit_record(
-            actor=actor,
-            action="releases.assignment.deleted",
-            target=Target.of(assignment),
-            before=before,
-            reason=reason,
-        )
-        assignment.delete()
+    return decision

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from governance.releases.services import releases_expire
+from governance.releases.expiry import releases_expire
 
 
 @shared_task(name="governance.releases.tasks.releases_expire_task")

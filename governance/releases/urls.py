@@ -16,6 +16,7 @@ urlpatterns = [
     path("releases/<uuid:public_id>/edit", views.ReleaseEditView.as_view(), name="edit"),
     path("releases/<uuid:public_id>/decide", views.ReleaseApproveView.as_view(), name="decide"),
     path("releases/<uuid:public_id>/submit", views.ReleaseSubmitView.as_view(), name="submit"),
+    path("releases/<uuid:public_id>/recheck", views.ReleaseRecheckView.as_view(), name="recheck"),
     path(
         "releases/<uuid:public_id>/withdraw", views.ReleaseWithdrawView.as_view(), name="withdraw"
     ),

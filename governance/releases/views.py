@@ -17,8 +17,12 @@ from governance.controls.coverage import coverage_for
 from governance.controls.heatmap import share_fill
 from governance.core.actor import Actor
 from governance.core.errors import DomainError
+from governance.core.htmx import invalid_input_status
 from governance.inventory.models import ModelVersion
 from governance.policy.models import Decision
+from governance.releases.approvals import release_approval_record
+from governance.releases.assignments import approver_assignment_create, approver_assignment_delete
+from governance.releases.comparison import release_comparison, release_latest_decision
 from governance.releases.forms import (
     ApprovalForm,
     AssignmentForm,
@@ -46,11 +50,9 @@ from governance.releases.selectors import (
 )
 from governance.releases.services import (
     PolicyDenied,
-    approver_assignment_create,
-    approver_assignment_delete,
-    release_approval_record,
     release_request_create,
     release_request_deploy,
+    release_request_recheck,
     release_request_rollback,
     release_request_submit,
     release_request_update,
@@ -83,13 +85,16 @@ class ReleaseQueueView(PermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = ReleaseFilterForm(request.GET)
-        filters = form.cleaned_data if form.is_valid() else {}
+        valid = form.is_valid()
+        filters = form.cleaned_data if valid else {}
         releases = release_request_list(
             principal=request.user,
             state=filters.get("state", ""),
             system=filters["system"].slug if filters.get("system") else "",
             environment=filters.get("environment", ""),
         )
+        if not valid:
+            releases = releases.none()
         page = Paginator(releases, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -101,15 +106,16 @@ class ReleaseQueueView(PermissionRequiredMixin, View):
             "can_approve": has_perm(request.user, Perm.RELEASES_APPROVE),
             "can_configure": has_perm(request.user, Perm.RELEASES_CONFIGURE),
         }
+        status = 200 if valid else invalid_input_status(request)
         if request.htmx:
-            return render(request, "releases/htmx/release_rows.html", context)
+            return render(request, "releases/htmx/release_rows.html", context, status=status)
         context["waiting"] = waiting_for(user=request.user)
         context["mine"] = list(
             release_request_list(principal=request.user, requester=request.user).exclude(
                 state__in=[S.WITHDRAWN, S.ROLLED_BACK, S.REJECTED]
             )[:20]
         )
-        return render(request, "releases/queue.html", context)
+        return render(request, "releases/queue.html", context, status=status)
 
 
 def _resolve_version(form: ReleaseForm, system: Any) -> ModelVersion | None:
@@ -219,8 +225,18 @@ def _detail_context(request: HttpRequest, release: Any) -> dict[str, Any]:
         for v in (release.submit_decision.denials if release.submit_decision else [])
         if v.get("code") != "approvals.insufficient"
     ]
+    latest = release_latest_decision(request=release)
     return {
         "release": release,
+        "comparison": release_comparison(request=release),
+        "latest_decision": latest,
+        "latest_blocking": [
+            v
+            for v in (latest.denials if latest else [])
+            if v.get("code") != "approvals.insufficient"
+        ],
+        "can_recheck": has_perm(user, Perm.POLICY_CHECK)
+        and release.state in (S.SUBMITTED, S.APPROVED),
         "other_blocking": other_blocking,
         "version": release.model_version,
         "approvals": approvals,
@@ -286,8 +302,7 @@ class ReleaseApproveView(PermissionRequiredMixin, View):
                     return response
                 return redirect(url)
         context = {**_detail_context(request, release), "approval_form": form}
-        # htmx swaps only 2xx answers: the form comes back with its errors in place.
-        status = 200 if request.htmx else 400
+        status = invalid_input_status(request)
         template = "releases/htmx/approval_form.html" if request.htmx else "releases/detail.html"
         return render(request, template, context, status=status)
 
@@ -393,3 +408,25 @@ class ApproverAssignmentDeleteView(PermissionRequiredMixin, View):
         approver_assignment_delete(actor=Actor.from_request(request), assignment=assignment)
         messages.success(request, "Assignment removed.")
         return redirect("releases:assignments")
+
+
+class ReleaseRecheckView(PermissionRequiredMixin, View):
+    """Re-check now: the policy decides again with the approvals given so far."""
+
+    required_permission = Perm.POLICY_CHECK
+
+    def post(self, request: HttpRequest, public_id: Any) -> HttpResponse:
+        release = release_request_get(principal=request.user, public_id=public_id)
+        try:
+            decision = release_request_recheck(actor=Actor.from_request(request), request=release)
+        except DomainError as exc:
+            note, ok = exc.detail, False
+        else:
+            verdict = "allows" if decision.allow else f"denies ({len(decision.denials)} blocking)"
+            note, ok = f"Re-checked just now: the policy {verdict}.", True
+        if request.htmx:
+            # The page, of which htmx swaps the at-a-glance card (and the chip by Approve).
+            context = {**_detail_context(request, release), "recheck_note": note}
+            return render(request, "releases/detail.html", context)
+        (messages.success if ok else messages.error)(request, note)
+        return redirect("releases:detail", public_id=release.public_id)

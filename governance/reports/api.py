@@ -6,7 +6,12 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +33,9 @@ class ReportOutputSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by_name")
     status_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    queued_too_long = serializers.BooleanField(
+        read_only=True, help_text="Queued and not taken by a worker for too long: retryable."
+    )
 
     class Meta:
         model = Report
@@ -43,6 +51,8 @@ class ReportOutputSerializer(serializers.ModelSerializer):
             "stage",
             "error",
             "attempts",
+            "queued_at",
+            "queued_too_long",
             "started_at",
             "finished_at",
             "sha256",
@@ -73,6 +83,7 @@ class ReportListCreateApi(APIView):
     class ReportRequestInput(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ReportKind.choices)
         system = serializers.SlugField(max_length=80, required=False, allow_blank=True)
+        incident = serializers.IntegerField(min_value=1, required=False)
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
         actor = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -90,8 +101,10 @@ class ReportListCreateApi(APIView):
         request=ReportRequestInput,
         responses={202: ReportOutputSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
-        description="system is required for kind=system; actor, action (prefix), target_type "
-        "and target_id filter an audit log report. The period defaults to the last 90 days.",
+        description="system is required for kind=system (NIST AI RMF) and kind=ai_act (EU AI "
+        "Act); incident (its number) for kind=serious_incident, once the incident is marked "
+        "serious. actor, action (prefix), target_type and target_id filter an audit log report. "
+        "The period defaults to the last 90 days.",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -102,6 +115,7 @@ class ReportListCreateApi(APIView):
             actor=Actor.from_request(request),
             kind=fields.pop("kind"),
             system_slug=fields.pop("system", ""),
+            incident_number=fields.pop("incident", None),
             since=fields.pop("since", None),
             until=fields.pop("until", None),
             filters=fields,
@@ -125,7 +139,7 @@ class ReportDetailApi(APIView):
 
 
 class ReportRetryApi(APIView):
-    """Queue a failed report again (202)."""
+    """Queue a failed report again, or one queued too long (202)."""
 
     required_permission = {"POST": Perm.REPORTS_GENERATE}
 
@@ -172,16 +186,32 @@ FORMAT_PARAMETER = OpenApiParameter(
 )
 
 
+def _documented(export: exports.Export) -> Any:
+    """The export's two shapes: CSV text with a header row, or a JSON array of rows, each an
+    object with exactly the export's fields."""
+    row = {
+        "type": "object",
+        "properties": {name: {} for name in export.fields},
+        "required": list(export.fields),
+        "additionalProperties": False,
+    }
+    return extend_schema_view(
+        get=extend_schema(
+            parameters=[FORMAT_PARAMETER],
+            responses={
+                (200, "text/csv"): OpenApiResponse(
+                    OpenApiTypes.STR, description=f"Header row: {', '.join(export.fields)}"
+                ),
+                (200, "application/json"): OpenApiResponse({"type": "array", "items": row}),
+            },
+        )
+    )
+
+
 class _ExportApi(APIView):
     export: exports.Export
+    pagination_class = None  # the whole export, one array
 
-    @extend_schema(
-        parameters=[FORMAT_PARAMETER],
-        responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
-        },
-    )
     def get(self, request: Request, fmt: str) -> HttpResponse:
         if fmt not in ("csv", "json"):
             raise Http404(f"Exports come as csv or json, not {fmt!r}.")
@@ -195,6 +225,7 @@ class _ExportApi(APIView):
         return exports.response(self.export, rows, fmt=fmt)
 
 
+@_documented(exports.SYSTEMS)
 class SystemsExportApi(_ExportApi):
     """Every AI system (?archived=true to include archived ones)."""
 
@@ -202,6 +233,7 @@ class SystemsExportApi(_ExportApi):
     export = exports.SYSTEMS
 
 
+@_documented(exports.CONTROLS)
 class ControlsExportApi(_ExportApi):
     """Every system's implementation of every subcategory, with evidence SHA-256s
     (?system=slug for one system)."""
@@ -210,6 +242,7 @@ class ControlsExportApi(_ExportApi):
     export = exports.CONTROLS
 
 
+@_documented(exports.COVERAGE)
 class CoverageExportApi(_ExportApi):
     """Coverage per system and function (?system=slug for one system)."""
 
@@ -217,6 +250,7 @@ class CoverageExportApi(_ExportApi):
     export = exports.COVERAGE
 
 
+@_documented(exports.AUDIT_EVENTS)
 class AuditEventsExportApi(_ExportApi):
     """Audit events filtered like the explorer (since, until, actor, action, target_type,
     target_id), oldest first; for the hash-verifiable log use /api/v1/audit/export."""

@@ -8,6 +8,9 @@ class ReportRequestForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ReportKind.choices, initial=ReportKind.SYSTEM)
     system = forms.ChoiceField(required=False, label="AI system")
+    incident = forms.IntegerField(
+        required=False, min_value=1, label="Incident number", help_text="Serious incident reports"
+    )
     since = forms.DateTimeField(
         required=False,
         label="From (UTC)",

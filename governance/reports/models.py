@@ -1,15 +1,19 @@
 """Compliance reports: what was asked, by whom, how far rendering got, and the stored PDF."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ReportKind(models.TextChoices):
     SYSTEM = "system", "AI system compliance report"
     AUDIT = "audit", "Audit log report"
     PORTFOLIO = "portfolio", "Portfolio report"
+    AI_ACT = "ai_act", "EU AI Act system report"
+    SERIOUS_INCIDENT = "serious_incident", "Serious incident report (EU AI Act Art. 73)"
 
 
 class ReportStatus(models.TextChoices):
@@ -49,7 +53,10 @@ class Report(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=100, blank=True, help_text="What rendering is doing")
     error = models.TextField(blank=True)
+    # Each queueing (the request, every retry) is one attempt; a render task carries the
+    # attempt it belongs to and can only finish or fail that one.
     attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Last queued")
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -87,5 +94,14 @@ class Report(models.Model):
         return self.status == ReportStatus.DONE and bool(self.file) and self.removed_at is None
 
     @property
+    def queued_too_long(self) -> bool:
+        """Queued and still unclaimed after OUTBOX_OVERDUE_SECONDS: no worker took it."""
+        if self.status != ReportStatus.QUEUED:
+            return False
+        queued = self.queued_at or self.requested_at
+        overdue = timedelta(seconds=settings.OUTBOX_OVERDUE_SECONDS)
+        return queued is not None and timezone.now() - queued > overdue
+
+    @property
     def retryable(self) -> bool:
-        return self.status == ReportStatus.FAILED
+        return self.status == ReportStatus.FAILED or self.queued_too_long

@@ -8,9 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
 
+from governance.reports.pdf_engine import weasyprint
 from governance.reports.sections import SECTIONS, BuiltSection, ReportScope
 
 Progress = Callable[[int, str], None]
@@ -55,11 +54,18 @@ def report_html(
 
 def pdf_write(html: str, *, target: Path, progress: Progress) -> RenderedPdf:
     """Lay the document out and write it to ``target`` (a temporary file the caller owns)."""
-    document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+    engine = weasyprint()  # imported here, not when the app loads (see pdf_engine)
+    from weasyprint.text.fonts import FontConfiguration
+
+    document = engine.HTML(string=html, base_url=str(settings.BASE_DIR)).render(
         font_config=FontConfiguration()
     )
     progress(LAYOUT_DONE, f"Laid out {len(document.pages)} pages")
-    document.write_pdf(target=str(target))
+    # <link rel="attachment" title="NAME"> with a data: URL has no file name of its own.
+    for attachment in document.metadata.attachments:
+        attachment.name = attachment.name or attachment.description
+    # PDF/UA-1: tagged structure, language and title, so screen readers can read the report.
+    document.write_pdf(target=str(target), pdf_variant="pdf/ua-1")
     progress(WRITTEN, "Wrote the PDF")
     return RenderedPdf(pages=len(document.pages), outline=_outline(document.make_bookmark_tree()))
 

@@ -42,6 +42,20 @@ def system_event_q(slug: str) -> Q:
             q |= Q(target_type=target_type, target_id=value)
         else:
             q |= Q(target_type=target_type, target_id__startswith=value)
+    # Release requests (and the approvals recorded on them) and kill switches are named by
+    # their own ids, not the system's slug: look those ids up.
+    from governance.releases.models import ReleaseRequest
+    from governance.runtime.models import KillSwitch
+
+    releases = [
+        str(public_id)
+        for public_id in ReleaseRequest.objects.filter(system__slug=slug).values_list(
+            "public_id", flat=True
+        )
+    ]
+    switches = list(KillSwitch.objects.filter(system__slug=slug).values_list("key", flat=True))
+    q |= Q(target_type="releases.releaserequest", target_id__in=releases)
+    q |= Q(target_type="incidents.killswitch", target_id__in=switches)
     return q
 
 

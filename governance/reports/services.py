@@ -1,9 +1,11 @@
 """Every write about reports: request, render (in Celery), retry, download, retention.
 
-Rendering never happens in a request: ``report_request`` stores the ask and queues the task on
-commit. ``report_render`` claims the report, writes the PDF to a temporary file and moves it into
-storage only once it is complete, so a worker killed mid-render leaves no half file: the report
-is marked failed (by the redelivered task or by ``report_stale_fail``) and can be retried.
+Rendering never happens in a request: ``report_request`` stores the ask and its render task
+(the outbox, core.outbox) in one transaction; the API answers 202 once that commits, whether
+the broker is up or not. ``report_render`` claims the report's current attempt, writes the PDF
+to a temporary file and moves it into storage only once it is complete, so a worker killed
+mid-render leaves no half file: the report is marked failed (by the redelivered task of that
+attempt or by ``report_stale_fail``, which the sweeper runs) and can be retried.
 """
 
 import hashlib
@@ -11,6 +13,7 @@ import logging
 import os
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -19,13 +22,22 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from governance.audit.models import GENESIS_HASH, AuditChainHead
+from governance.audit.checkpoints import audit_checkpoint_create
+from governance.audit.keys import SigningDisabled
+from governance.audit.models import (
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEvent,
+    CheckpointTrigger,
+)
+from governance.audit.selectors import audit_public_keys
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
 from governance.core.errors import Conflict, DomainError, NotFound
+from governance.core.outbox import outbox_enqueue
 from governance.inventory.models import AISystem
 from governance.reports.models import Report, ReportKind, ReportStatus, report_path
 from governance.reports.rendering import HTML_DONE, pdf_write, report_html, sections_build
@@ -62,6 +74,7 @@ def report_request(
     since: datetime | None = None,
     until: datetime | None = None,
     filters: dict[str, str] | None = None,
+    incident_number: int | None = None,
 ) -> Report:
     """Check the ask against the limits, store it, and queue its rendering on commit."""
     if kind not in ReportKind.values:
@@ -73,7 +86,10 @@ def report_request(
             "The period must start before it ends.", errors={"since": ["After 'until'."]}
         )
     system = None
-    if kind == ReportKind.SYSTEM:
+    incident = None
+    if kind == ReportKind.SERIOUS_INCIDENT:
+        incident = _serious_incident(incident_number)
+    if kind in (ReportKind.SYSTEM, ReportKind.AI_ACT):
         if not system_slug:
             raise DomainError(
                 "A system report needs an AI system.", errors={"system": ["Required."]}
@@ -87,10 +103,16 @@ def report_request(
     elif kind == ReportKind.PORTFOLIO:
         title = "Portfolio compliance report"
         filters = {}
+    elif kind == ReportKind.AI_ACT:
+        title = f"EU AI Act report: {system.name}"
+        filters = {}
+    elif kind == ReportKind.SERIOUS_INCIDENT:
+        title = f"Serious incident report (EU AI Act Art. 73): {incident.ref}"
+        filters = {}
     else:
         title = f"AI system compliance report: {system.name}"
         filters = {}
-    if kind in (ReportKind.SYSTEM, ReportKind.AUDIT):
+    if kind in (ReportKind.SYSTEM, ReportKind.AUDIT, ReportKind.AI_ACT):
         events = report_events(
             since=since, until=until, system_slug=system_slug or None, filters=filters
         ).count()
@@ -111,6 +133,7 @@ def report_request(
         "since": since.isoformat(),
         "until": until.isoformat(),
         **({"system": system_slug} if system else {}),
+        **({"incident": incident.number} if incident else {}),
         **({"filters": filters} if filters else {}),
     }
     with transaction.atomic():
@@ -120,6 +143,8 @@ def report_request(
             parameters=parameters,
             requested_by=actor.user,
             requested_by_name=actor.name,
+            attempts=1,
+            queued_at=timezone.now(),
         )
         audit_record(
             actor=actor,
@@ -131,33 +156,65 @@ def report_request(
     return report
 
 
-def _queue(report: Report) -> None:
-    from governance.reports.tasks import report_render_task
+def _serious_incident(number: int | None) -> Any:
+    """The incident a serious incident report is about; it must be marked serious."""
+    from governance.incidents.models import Incident
 
-    report_id = report.pk
-    transaction.on_commit(lambda: report_render_task.delay(report_id))
+    if not number:
+        raise DomainError(
+            "A serious incident report needs an incident.", errors={"incident": ["Required."]}
+        )
+    incident = (
+        Incident.objects.select_related("severity", "serious_report__system__owner")
+        .filter(number=number)
+        .first()
+    )
+    if incident is None:
+        raise NotFound(f"No incident {number}.", errors={"incident": ["Unknown."]})
+    if not hasattr(incident, "serious_report"):
+        raise DomainError(
+            f"{incident.ref} is not marked as a serious incident.",
+            errors={"incident": ["Mark it serious (EU AI Act Art. 73) first."]},
+        )
+    return incident
+
+
+RENDER_TASK = "governance.reports.tasks.report_render_task"
+
+
+def _queue(report: Report) -> None:
+    """The render task for the report's current attempt, in the outbox (same transaction)."""
+    outbox_enqueue(task=RENDER_TASK, args=[report.pk, report.attempts])
 
 
 def report_retry(*, actor: Actor, report: Report) -> Report:
-    """Queue a failed report again; its earlier error is kept in the audit log."""
+    """Queue a failed report again, or one queued too long (no worker took it): a new attempt,
+    so whatever is still under way for the earlier one can no longer touch the report. The
+    earlier error is kept in the audit log."""
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.status != ReportStatus.FAILED:
-            raise Conflict(f"Only a failed report can be retried; this one is {report.status}.")
-        before = {"status": report.status, "error": report.error}
+        if not report.retryable:
+            raise Conflict(
+                "Only a failed report, or one queued for more than "
+                f"{settings.OUTBOX_OVERDUE_SECONDS} s, can be retried; this one is "
+                f"{report.status}."
+            )
+        before = {"status": report.status, "error": report.error, "attempt": report.attempts}
         report.status, report.progress, report.stage, report.error = (
             ReportStatus.QUEUED,
             0,
             "",
             "",
         )
-        report.save(update_fields=["status", "progress", "stage", "error"])
+        report.attempts += 1
+        report.queued_at = timezone.now()
+        report.save(update_fields=["status", "progress", "stage", "error", "attempts", "queued_at"])
         audit_record(
             actor=actor,
             action="reports.retried",
             target=_target(report),
             before=before,
-            after={"status": report.status},
+            after={"status": report.status, "attempt": report.attempts},
         )
         _queue(report)
     return report
@@ -166,10 +223,13 @@ def report_retry(*, actor: Actor, report: Report) -> Report:
 def _scope(report: Report, *, chain_sequence: int, chain_hash: str) -> ReportScope:
     parameters = report.parameters
     system = None
-    if report.kind == ReportKind.SYSTEM:
+    if report.kind in (ReportKind.SYSTEM, ReportKind.AI_ACT):
         system = AISystem.objects.select_related("owner", "technical_owner").get(
             slug=parameters["system"]
         )
+    incident = None
+    if report.kind == ReportKind.SERIOUS_INCIDENT:
+        incident = _serious_incident(parameters["incident"])
     return ReportScope(
         kind=report.kind,
         since=datetime.fromisoformat(parameters["since"]),
@@ -179,6 +239,7 @@ def _scope(report: Report, *, chain_sequence: int, chain_hash: str) -> ReportSco
         chain_hash=chain_hash,
         system=system,
         filters=dict(parameters.get("filters", {})),
+        incident=incident,
     )
 
 
@@ -208,35 +269,61 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def report_render(*, report_id: int) -> Report:
-    """Render one queued report (the Celery task calls this). Never raises for a render
-    failure: the report is marked failed with the reason, and can be retried."""
+def report_render(*, report_id: int, attempt: int | None = None) -> Report:
+    """Render attempt ``attempt`` of a queued report (the Celery task calls this). Only that
+    attempt is touched: a task of an earlier attempt (redelivered after its worker died, or
+    published twice) finds nothing to do. Never raises for a render failure: the report is
+    marked failed with the reason, and can be retried."""
     now = timezone.now()
-    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(
+    if attempt is None:  # a message queued before tasks carried their attempt
+        attempt = Report.objects.filter(pk=report_id).values_list("attempts", flat=True).first()
+    claimed = Report.objects.filter(
+        pk=report_id, status=ReportStatus.QUEUED, attempts=attempt
+    ).update(
         status=ReportStatus.RUNNING,
         started_at=now,
         heartbeat_at=now,
         finished_at=None,
         progress=1,
         stage="Started",
-        attempts=F("attempts") + 1,
     )
     report = Report.objects.get(pk=report_id)
     if not claimed:
-        if report.status == ReportStatus.RUNNING:
-            # The task came back (acks_late) because the worker rendering it died.
-            _fail(report, "The worker stopped while rendering this report; retry it.")
+        stale = now - timedelta(seconds=settings.REPORT_STALE_SECONDS)
+        if (
+            report.status == ReportStatus.RUNNING
+            and report.attempts == attempt
+            and report.heartbeat_at is not None
+            and report.heartbeat_at < stale
+        ):
+            # This attempt's message came back (acks_late) and its renderer is silent: the
+            # worker rendering it died. A renderer still beating is left alone.
+            _fail(
+                report,
+                "The worker stopped while rendering this report; retry it.",
+                attempt=attempt,
+            )
             report.refresh_from_db()
         return report
-    attempt = report.attempts
 
     def progress(percent: int, stage: str) -> None:
         Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
             progress=min(percent, 99), stage=stage[:100], heartbeat_at=timezone.now()
         )
 
-    head = AuditChainHead.objects.filter(id=1).values_list("sequence", "hash").first()
-    chain_sequence, chain_hash = head or (0, GENESIS_HASH)
+    checkpoint = _checkpoint_for(report)
+    if checkpoint is not None:
+        # The report covers exactly the events its signed checkpoint covers.
+        chain_sequence = checkpoint.tree_size
+        chain_hash = (
+            AuditEvent.objects.filter(sequence=chain_sequence)
+            .values_list("hash", flat=True)
+            .first()
+            or GENESIS_HASH
+        )
+    else:
+        head = AuditChainHead.objects.filter(id=1).values_list("sequence", "hash").first()
+        chain_sequence, chain_hash = head or (0, GENESIS_HASH)
     Report.objects.filter(pk=report_id).update(chain_sequence=chain_sequence, chain_hash=chain_hash)
     fd, partial_name = tempfile.mkstemp(
         dir=_work_dir(), prefix=f"{report.public_id}-", suffix=".pdf.part"
@@ -246,6 +333,8 @@ def report_render(*, report_id: int) -> Report:
     started = time.monotonic()
     try:
         scope = _scope(report, chain_sequence=chain_sequence, chain_hash=chain_hash)
+        if checkpoint is not None:
+            scope = replace(scope, checkpoint=checkpoint.note, keys=audit_public_keys())
         sections = sections_build(scope, progress)
         html = report_html(
             scope=scope, title=report.title, author=report.requested_by_name, sections=sections
@@ -298,6 +387,16 @@ def report_render(*, report_id: int) -> Report:
         partial.unlink(missing_ok=True)
     report.refresh_from_db()
     return report
+
+
+def _checkpoint_for(report: Report) -> AuditCheckpoint | None:
+    """A signed checkpoint for this report, printed in it; None when signing is disabled."""
+    try:
+        return audit_checkpoint_create(
+            trigger=CheckpointTrigger.REPORT, label=f"report {report.public_id}"
+        )
+    except SigningDisabled:
+        return None
 
 
 def _fail(report: Report, error: str, *, attempt: int | None = None) -> None:

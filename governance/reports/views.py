@@ -56,6 +56,7 @@ class ReportListView(PermissionRequiredMixin, View):
                 actor=Actor.from_request(request),
                 kind=data["kind"],
                 system_slug=data["system"],
+                incident_number=data["incident"],
                 since=data["since"],
                 until=data["until"],
                 filters={k: data[k] for k in ("actor", "action", "target_type")},

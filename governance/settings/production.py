@@ -16,6 +16,15 @@ if len(SECRET_KEY) < 50:
     )
 DEBUG = env_bool("DEBUG", False)
 
+# Checkpoints are signed with a key the operator provides; no development key is made here.
+AUDIT_DEV_SIGNING_KEY_FILE = None
+if not (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE or AUDIT_SIGNING_DISABLED):  # noqa: F405
+    raise ImproperlyConfigured(
+        "Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE (make one with `manage.py audit_keygen "
+        "--name example.com/audit`), or AUDIT_SIGNING_DISABLED=true to run without signed "
+        "audit checkpoints."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP

@@ -11,3 +11,13 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Each test process signs checkpoints with a throwaway key of its own (never a file on disk).
+if not AUDIT_SIGNING_KEY and not AUDIT_SIGNING_KEY_FILE:  # noqa: F405
+    from governance.audit.signing import generate_signing_key
+
+    AUDIT_SIGNING_KEY = generate_signing_key("tests.governance.localhost/audit-log").skey
+AUDIT_DEV_SIGNING_KEY_FILE = None
+# The tests' peers (stand-ins for GitHub, webhook receivers, registries) listen on loopback; the
+# SSRF tests put back the production default (nothing internal allowed).
+OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "localhost"]

@@ -6,11 +6,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-import requests
 from django.conf import settings
 
+from governance.core.outbound import (
+    OutboundError,
+    OutboundRefused,
+    OutboundResponse,
+    outbound_request,
+)
+
 API_VERSION = "2022-11-28"
-TIMEOUT = (5, 15)  # connect, read (seconds)
+TIMEOUT = 15.0  # seconds, for connect and for each read
 
 
 class GitHubError(Exception):
@@ -60,15 +66,17 @@ def _headers(bearer: str) -> dict[str, str]:
     }
 
 
-def _post(url: str, *, bearer: str, body: dict[str, Any] | None = None) -> requests.Response:
+def _post(url: str, *, bearer: str, body: dict[str, Any] | None = None) -> OutboundResponse:
     try:
-        response = requests.post(
-            url, json=body, headers=_headers(bearer), timeout=TIMEOUT, allow_redirects=False
+        response = outbound_request(
+            "POST", url, json=body, headers=_headers(bearer), timeout=TIMEOUT
         )
-    except requests.RequestException as exc:
-        raise GitHubUnavailable(f"POST {url} failed: {exc}") from exc
-    if response.status_code >= 500 or response.status_code == 429:
-        raise GitHubUnavailable(f"POST {url} answered {response.status_code}.")
+    except OutboundRefused as exc:
+        raise GitHubError(f"Refusing to call {url}: {exc}") from None
+    except OutboundError as exc:
+        raise GitHubUnavailable(f"POST {url} failed: {exc}") from None
+    if response.status >= 500 or response.status == 429:
+        raise GitHubUnavailable(f"POST {url} answered {response.status}.")
     return response
 
 
@@ -82,14 +90,14 @@ def installation_token(installation_id: int) -> str:
         raise GitHubError(f"GITHUB_APP_PRIVATE_KEY is not a usable RSA key: {exc}") from None
     base = settings.GITHUB_API_URL.rstrip("/")
     response = _post(f"{base}/app/installations/{int(installation_id)}/access_tokens", bearer=token)
-    if response.status_code != 201:
+    if response.status != 201:
         raise GitHubError(
             f"GitHub refused an installation token for installation {installation_id}: "
-            f"HTTP {response.status_code}."
+            f"HTTP {response.status}."
         )
     try:
         return str(response.json()["token"])
-    except (ValueError, KeyError, TypeError):
+    except (OutboundError, KeyError, TypeError):
         raise GitHubError("GitHub's installation token response has no token.") from None
 
 
@@ -101,4 +109,4 @@ def review_post(*, callback_url: str, installation_id: int, body: dict[str, Any]
             f"({settings.GITHUB_API_URL})."
         )
     token = installation_token(installation_id)
-    return _post(callback_url, bearer=token, body=body).status_code
+    return _post(callback_url, bearer=token, body=body).status

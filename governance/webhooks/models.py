@@ -1,13 +1,21 @@
 """Inbound webhook deliveries, kept to refuse replays and to follow their processing."""
 
 from django.db import models
+from django.db.models.functions import Lower
+
+from governance.inventory.models import Environment
 
 
 class DeliveryStatus(models.TextChoices):
     RECEIVED = "received", "Received"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", "Pending retry"
+    APPROVED = "approved", "Answered: approved"
+    REJECTED = "rejected", "Answered: rejected"
     FAILED = "failed", "Failed"
+
+
+# Answered: the review is posted to GitHub; a redelivery is acknowledged, never posted again.
+ANSWERED = frozenset({DeliveryStatus.APPROVED, DeliveryStatus.REJECTED})
 
 
 class InboundDelivery(models.Model):
@@ -27,6 +35,12 @@ class InboundDelivery(models.Model):
     )
     callback_status = models.PositiveSmallIntegerField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Reviews tried")
+    redeliveries = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the sender delivered the same id again"
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -99,3 +113,38 @@ class OutboundDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription.name} ({self.status})"
+
+
+class MappingSource(models.TextChoices):
+    NAMESPACE = "namespace", "Kubernetes namespace"
+    GITHUB = "github", "GitHub environment"
+
+
+class EnvironmentMapping(models.Model):
+    """A Kubernetes namespace or a GitHub environment name, mapped to a product environment
+    (``prod-eus`` and ``Production`` -> production). Names match case-insensitively. A governed
+    namespace also refuses workloads that name no AI system, so removing the labels is no way
+    around the gate."""
+
+    source = models.CharField(max_length=16, choices=MappingSource.choices)
+    name = models.CharField(max_length=253)
+    environment = models.CharField(max_length=32, choices=Environment.choices)
+    governed = models.BooleanField(
+        default=False, help_text="Namespaces: workloads that name no AI system are refused"
+    )
+    updated_by = models.CharField(max_length=150)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "source",
+                name="webhooks_mapping_unique_name",
+                violation_error_message="This name is already mapped.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.name} → {self.environment}"

@@ -2,8 +2,9 @@
 exponential backoff, and manual redelivery.
 
 The database is the source of truth: each delivery is a row written in the transaction of the
-change that caused it; the Celery task is queued on commit, and a beat task picks up any
-delivery whose retry is due (so a lost broker message delays a delivery, never drops it).
+change that caused it, with its send task in the outbox (core.outbox); retries are delayed
+outbox messages, and a beat task picks up any delivery whose retry is due (so a lost broker
+message delays a delivery, never drops it).
 """
 
 import base64
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,6 +26,14 @@ from django.utils import timezone
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
 from governance.core.errors import Conflict
+from governance.core.outbound import (
+    OutboundError,
+    OutboundRefused,
+    outbound_request,
+    outbound_validate_url,
+)
+from governance.core.outbox import outbox_enqueue
+from governance.core.redaction import url_redacted
 from governance.webhooks.models import (
     OutboundDelivery,
     OutboundEvent,
@@ -51,6 +59,11 @@ def _check_subscription(*, name: str, url: str, events: list[str]) -> None:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         errors["url"] = ["Use an http:// or https:// URL."]
+    else:
+        try:
+            outbound_validate_url(url)
+        except OutboundRefused as exc:
+            errors["url"] = [str(exc)]
     unknown = set(events) - set(OutboundEvent.values)
     if not events or unknown:
         errors["events"] = [f"Choose one or more of: {', '.join(OutboundEvent.values)}."]
@@ -74,7 +87,11 @@ def webhook_subscription_create(
             actor=actor,
             action="webhooks.subscription.created",
             target=Target.of(subscription),
-            after={"name": subscription.name, "url": url, "events": subscription.events},
+            after={
+                "name": subscription.name,
+                "url": url_redacted(url),
+                "events": subscription.events,
+            },
         )
     return subscription
 
@@ -125,10 +142,12 @@ def outbound_event_emit(*, event: str, data: dict[str, Any]) -> list[OutboundDel
     return deliveries
 
 
-def _queue_on_commit(delivery_pk: int) -> None:
-    from governance.webhooks.tasks import outbound_delivery_send_task
+SEND_TASK = "governance.webhooks.tasks.outbound_delivery_send_task"
 
-    transaction.on_commit(lambda: outbound_delivery_send_task.delay(delivery_pk))
+
+def _queue_on_commit(delivery_pk: int, *, countdown: float = 0) -> None:
+    """The send, in the outbox (same transaction as the delivery row)."""
+    outbox_enqueue(task=SEND_TASK, args=[delivery_pk], countdown=countdown)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -174,16 +193,16 @@ def outbound_delivery_attempt(*, delivery_pk: int, force: bool = False) -> Attem
         body, headers = signed_request_parts(delivery, now=int(now.timestamp()))
         status_code, error = None, ""
         try:
-            response = requests.post(
+            response = outbound_request(
+                "POST",
                 delivery.subscription.url,
-                data=body,
+                body=body,
                 headers=headers,
                 timeout=settings.OUTBOUND_WEBHOOK_TIMEOUT_SECONDS,
-                allow_redirects=False,
             )
-            status_code = response.status_code
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            status_code = response.status
+        except OutboundError as exc:  # generic text: it must not map the target's ports
+            error = str(exc)[:500]
         delivery.attempts += 1
         delivery.last_attempt_at = now
         delivery.last_status_code = status_code
@@ -245,3 +264,9 @@ def outbound_delivery_redeliver(*, actor: Actor, delivery: OutboundDelivery) -> 
         )
         _queue_on_commit(delivery.pk)
     return delivery
+
+
+def outbound_delivery_requeue(*, delivery_pk: int, countdown: float) -> None:
+    """Queue the next attempt of a delivery whose retry is due in ``countdown`` seconds."""
+    with transaction.atomic():
+        _queue_on_commit(delivery_pk, countdown=countdown)

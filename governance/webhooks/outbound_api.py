@@ -1,9 +1,7 @@
 """Outbound webhook subscriptions and the delivery log over the API (admins)."""
 
-from typing import Any
-
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,12 +9,13 @@ from rest_framework.views import APIView
 
 from governance.accounts.permissions import Perm
 from governance.core.actor import Actor
+from governance.core.filtering import filter_queryset
 from governance.core.idempotency import idempotent
 from governance.core.pagination import PageNumberPagination
+from governance.webhooks.filters import DeliveryFilter
 from governance.webhooks.models import (
     OutboundDelivery,
     OutboundEvent,
-    OutboundStatus,
     WebhookSubscription,
 )
 from governance.webhooks.outbound import (
@@ -119,19 +118,15 @@ class DeliveryListApi(APIView):
     """The delivery log, newest first: each attempt's last status code and the next retry."""
 
     required_permission = Perm.WEBHOOKS_MANAGE
+    filterset_class = DeliveryFilter
 
-    @extend_schema(
-        responses=DeliveryOutputSerializer(many=True),
-        parameters=[
-            OpenApiParameter("status", enum=OutboundStatus.values),
-            OpenApiParameter("event", enum=OutboundEvent.values),
-        ],
-    )
+    @extend_schema(responses=DeliveryOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        deliveries: Any = OutboundDelivery.objects.select_related("subscription")
-        for name in ("status", "event"):
-            if request.query_params.get(name):
-                deliveries = deliveries.filter(**{name: request.query_params[name]})
+        deliveries = filter_queryset(
+            request=request,
+            view=self,
+            queryset=OutboundDelivery.objects.select_related("subscription"),
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(deliveries.order_by("-created_at"), request, view=self)
         return paginator.get_paginated_response(DeliveryOutputSerializer(page, many=True).data)

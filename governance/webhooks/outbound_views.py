@@ -10,6 +10,7 @@ from django.views import View
 from governance.accounts.permissions import Perm, PermissionRequiredMixin
 from governance.core.actor import Actor
 from governance.core.errors import DomainError
+from governance.core.form_errors import form_add_service_errors
 from governance.webhooks.forms import SubscriptionForm
 from governance.webhooks.models import OutboundDelivery, OutboundStatus, WebhookSubscription
 from governance.webhooks.outbound import (
@@ -42,8 +43,7 @@ class SubscriptionListView(PermissionRequiredMixin, View):
                     actor=Actor.from_request(request), **form.cleaned_data
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 return render(
                     request, "webhooks/subscription_created.html", {"subscription": subscription}

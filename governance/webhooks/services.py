@@ -1,20 +1,31 @@
 """Writes of the webhooks app: receive a GitHub delivery, then review it with the policy."""
 
-import json
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from governance.audit.services import Target, audit_record
 from governance.core.actor import Actor
 from governance.core.errors import Conflict, NotFound
+from governance.core.jsonbody import JsonInvalid, parse_json
+from governance.core.outbox import outbox_enqueue
 from governance.policy.models import Decision, Endpoint
 from governance.policy.selectors import deployment_request_resolve
 from governance.policy.services import decision_evaluate
 from governance.webhooks import github
-from governance.webhooks.models import DeliveryStatus, InboundDelivery
+from governance.webhooks.environments import environment_resolve, unmapped_message
+from governance.webhooks.models import (
+    ANSWERED,
+    DeliveryStatus,
+    InboundDelivery,
+    MappingSource,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +40,26 @@ def github_actor(*, ip: str | None = None, request_id: str = "") -> Actor:
     return Actor(kind="token", id="github", name="webhook:github", ip=ip, request_id=request_id)
 
 
+def github_review_queue(delivery_pk: int, *, countdown: float | None = None) -> None:
+    """Queue the review of a delivery with the current transaction (the outbox publishes it
+    after commit, off the request path): the one place GitHub reviews are queued."""
+    with transaction.atomic():
+        outbox_enqueue(
+            task="governance.webhooks.tasks.github_deployment_review_task",
+            args=[delivery_pk],
+            countdown=countdown or 0,
+        )
+
+
 def github_delivery_receive(
     *, delivery_id: str, event: str, payload: dict[str, Any], request_id: str = ""
 ) -> InboundDelivery:
-    """Store a verified delivery once (a replay is a Conflict) and queue its review after
-    the commit, so the worker always finds the row."""
-    from governance.webhooks.tasks import github_deployment_review_task
+    """Store a verified delivery and queue its review after the commit.
 
+    GitHub reuses the delivery id when someone presses Redeliver. A delivery already answered
+    is acknowledged again and nothing is posted twice; one still pending or failed is
+    processed again. The same id with a different body is a Conflict (not a redelivery).
+    """
     try:
         with transaction.atomic():
             delivery = InboundDelivery.objects.create(
@@ -45,10 +69,88 @@ def github_delivery_receive(
                 payload=payload,
                 detail=f"request {request_id}" if request_id else "",
             )
-            transaction.on_commit(lambda: github_deployment_review_task.delay(delivery.pk))
+            github_review_queue(delivery.pk)
+        return delivery
     except IntegrityError:
-        raise Conflict(f"GitHub delivery {delivery_id} was already received.") from None
+        pass
+    with transaction.atomic():
+        delivery = InboundDelivery.objects.select_for_update().get(
+            source=GITHUB, delivery_id=delivery_id
+        )
+        if delivery.payload != payload:
+            raise Conflict(
+                f"GitHub delivery {delivery_id} was already received with a different body."
+            )
+        delivery.redeliveries += 1
+        fields = ["redeliveries"]
+        again = delivery.status not in ANSWERED
+        if again:
+            delivery.status, delivery.next_retry_at = DeliveryStatus.PENDING, None
+            fields += ["status", "next_retry_at"]
+        delivery.save(update_fields=fields)
+        audit_record(
+            actor=github_actor(request_id=request_id),
+            action="webhooks.github.redelivered",
+            target=Target(
+                type="webhooks.inbounddelivery", id=delivery.delivery_id, repr=str(delivery)[:255]
+            ),
+            after={"status": delivery.status, "redeliveries": delivery.redeliveries},
+            reason="processed again" if again else "already answered: acknowledged, not posted",
+        )
+        if again:
+            github_review_queue(delivery.pk)
     return delivery
+
+
+def github_delivery_retry(*, actor: Actor, delivery: InboundDelivery) -> InboundDelivery:
+    """An admin's retry of a pending or failed delivery (the deliveries page)."""
+    with transaction.atomic():
+        delivery = InboundDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.source != GITHUB:
+            raise NotFound("No such GitHub delivery.")
+        if delivery.status in ANSWERED:
+            raise Conflict(f"GitHub delivery {delivery.delivery_id} is already answered.")
+        before = delivery.status
+        delivery.status, delivery.next_retry_at = DeliveryStatus.PENDING, None
+        delivery.save(update_fields=["status", "next_retry_at"])
+        audit_record(
+            actor=actor,
+            action="webhooks.github.retry_requested",
+            target=Target(
+                type="webhooks.inbounddelivery", id=delivery.delivery_id, repr=str(delivery)[:255]
+            ),
+            before={"status": before},
+            after={"status": delivery.status},
+            reason="retried by hand",
+        )
+        github_review_queue(delivery.pk)
+    return delivery
+
+
+def github_retry_delay(attempts: int) -> int:
+    """Seconds before the next try: doubling from the base, at most an hour."""
+    base = max(1, settings.GITHUB_RETRY_BACKOFF_SECONDS)
+    return int(min(3600, base * 2 ** max(0, attempts - 1)))
+
+
+# A delivery still "received" this long after it arrived lost its queued task (a broker
+# restart, a worker killed mid-task): the beat task picks it up like a due retry.
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def github_deliveries_due() -> list[int]:
+    """Pending deliveries whose retry time has come, and received ones whose task was lost
+    (the beat task runs them)."""
+    now = timezone.now()
+    return list(
+        InboundDelivery.objects.filter(
+            Q(status=DeliveryStatus.PENDING, next_retry_at__lte=now)
+            | Q(status=DeliveryStatus.RECEIVED, received_at__lte=now - STUCK_AFTER),
+            source=GITHUB,
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:100]
+    )
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -59,8 +161,8 @@ def _deployment_payload(deployment: dict[str, Any]) -> dict[str, Any]:
     payload = deployment.get("payload")
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload) if payload.strip() else {}
-        except ValueError:
+            payload = parse_json(payload) if payload.strip() else {}
+        except JsonInvalid:
             payload = {}
     return _dict(payload)
 
@@ -127,11 +229,18 @@ def _decide(delivery: InboundDelivery, actor: Actor) -> tuple[Decision | None, s
         or _dict(event.get("sender")).get("login")
         or ""
     )
+    github_environment = str(event.get("environment", ""))
+    environment = environment_resolve(
+        source=MappingSource.GITHUB, name=github_environment
+    ).environment
+    if not environment:
+        message = unmapped_message(source=MappingSource.GITHUB, name=github_environment)
+        return None, "rejected", _comment(f"Governance: {message}")
     try:
         request = deployment_request_resolve(
             system_slug=str(system).strip(),
             version=str(version).strip(),
-            environment=str(event.get("environment", "")),
+            environment=environment,
             requester=requester,
             change=change,
         )
@@ -148,14 +257,31 @@ def _finish(
     status: str,
     detail: str,
     callback_status: int | None = None,
+    error: str = "",
+    retry_in: int | None = None,
 ) -> InboundDelivery:
+    if error and error not in detail:
+        detail = f"{error} {detail}".strip()  # what went wrong first, then the review
     with transaction.atomic():
         delivery = InboundDelivery.objects.select_for_update().get(pk=delivery.pk)
         delivery.status = status
         delivery.detail = detail
         delivery.callback_status = callback_status
         delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["status", "detail", "callback_status", "processed_at"])
+        delivery.last_error = error[:500]
+        delivery.next_retry_at = (
+            None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
+        )
+        delivery.save(
+            update_fields=[
+                "status",
+                "detail",
+                "callback_status",
+                "processed_at",
+                "last_error",
+                "next_retry_at",
+            ]
+        )
         audit_record(
             actor=actor,
             action=f"webhooks.github.{status}",
@@ -167,24 +293,50 @@ def _finish(
                 "environment": _dict(delivery.payload).get("environment"),
                 "decision_id": str(delivery.decision.decision_id) if delivery.decision else None,
                 "callback_status": callback_status,
+                "attempts": delivery.attempts,
+                "next_retry_at": delivery.next_retry_at.isoformat()
+                if delivery.next_retry_at
+                else None,
             },
-            reason=detail[:2000],
+            reason=(error or detail)[:2000],
         )
-    if status == DeliveryStatus.FAILED:
-        logger.warning("github delivery %s failed: %s", delivery.delivery_id, detail)
+    if status in (DeliveryStatus.FAILED, DeliveryStatus.PENDING):
+        logger.warning("github delivery %s %s: %s", delivery.delivery_id, status, error or detail)
     return delivery
 
 
-def github_delivery_process(*, delivery_pk: int) -> InboundDelivery:
+@dataclass(frozen=True)
+class ReviewOutcome:
+    delivery: InboundDelivery
+    retry_in: int | None = None  # seconds, when GitHub was unavailable and we try again
+
+
+def _claim(delivery_pk: int) -> InboundDelivery | None:
+    """Take the next attempt of a delivery that still needs an answer; None when it is
+    answered (or failed for good) or another worker took this attempt first."""
+    delivery = InboundDelivery.objects.select_related("decision").get(pk=delivery_pk)
+    if delivery.status not in (DeliveryStatus.RECEIVED, DeliveryStatus.PENDING):
+        return None
+    claimed = InboundDelivery.objects.filter(
+        pk=delivery.pk, attempts=delivery.attempts, status=delivery.status
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    delivery.attempts += 1
+    return delivery
+
+
+def github_delivery_process(*, delivery_pk: int) -> ReviewOutcome:
     """Decide a received deployment_protection_rule delivery and answer GitHub.
 
-    Idempotent: a delivery already answered is left alone, and a retry after a network error
-    reuses the decision taken the first time. Network errors raise GitHubUnavailable (the
-    task retries); anything else leaves the delivery failed with the reason.
+    Idempotent: a delivery already answered is left alone, and a retry reuses the decision
+    taken the first time. GitHub unavailable (5xx, 429, timeout): the delivery is pending
+    with the next retry time, until GITHUB_REVIEW_MAX_ATTEMPTS; anything else fails it with
+    the reason.
     """
-    delivery = InboundDelivery.objects.select_related("decision").get(pk=delivery_pk)
-    if delivery.status != DeliveryStatus.RECEIVED:
-        return delivery
+    delivery = _claim(delivery_pk)
+    if delivery is None:
+        return ReviewOutcome(InboundDelivery.objects.get(pk=delivery_pk))
     actor = github_actor(request_id=delivery.delivery_id)
     event = _dict(delivery.payload)
     if delivery.decision is not None:
@@ -199,20 +351,18 @@ def github_delivery_process(*, delivery_pk: int) -> InboundDelivery:
     installation_id = _dict(event.get("installation")).get("id")
     callback_url = event.get("deployment_callback_url")
     if not isinstance(installation_id, int):
-        return _finish(
-            delivery,
-            actor=actor,
-            status=DeliveryStatus.FAILED,
-            detail=f"Would answer {state}, but the event has no installation block: install "
+        error = (
+            f"Would answer {state}, but the event has no installation block: install "
             "the GitHub App on the repository (deployment protection rules are answered as "
-            f"the App). {comment}",
+            f"the App). {comment}"
+        )
+        return ReviewOutcome(
+            _finish(delivery, actor=actor, status=DeliveryStatus.FAILED, detail=error, error=error)
         )
     if not isinstance(callback_url, str) or not callback_url:
-        return _finish(
-            delivery,
-            actor=actor,
-            status=DeliveryStatus.FAILED,
-            detail=f"Would answer {state}, but the event has no deployment_callback_url.",
+        error = f"Would answer {state}, but the event has no deployment_callback_url."
+        return ReviewOutcome(
+            _finish(delivery, actor=actor, status=DeliveryStatus.FAILED, detail=error, error=error)
         )
     body = {
         "environment_name": str(event.get("environment", "")),
@@ -223,27 +373,56 @@ def github_delivery_process(*, delivery_pk: int) -> InboundDelivery:
         code = github.review_post(
             callback_url=callback_url, installation_id=installation_id, body=body
         )
-    except github.GitHubError as exc:
-        return _finish(delivery, actor=actor, status=DeliveryStatus.FAILED, detail=str(exc))
-    if not 200 <= code < 300:
-        return _finish(
+    except github.GitHubUnavailable as exc:
+        if delivery.attempts >= settings.GITHUB_REVIEW_MAX_ATTEMPTS:
+            error = f"Gave up after {delivery.attempts} attempts: {exc}"
+            return ReviewOutcome(
+                _finish(
+                    delivery, actor=actor, status=DeliveryStatus.FAILED, detail=comment, error=error
+                )
+            )
+        retry_in = github_retry_delay(delivery.attempts)
+        finished = _finish(
             delivery,
             actor=actor,
-            status=DeliveryStatus.FAILED,
-            detail=f"GitHub answered HTTP {code} to the {state} review. {comment}",
-            callback_status=code,
+            status=DeliveryStatus.PENDING,
+            detail=comment,
+            error=str(exc),
+            retry_in=retry_in,
         )
-    return _finish(delivery, actor=actor, status=state, detail=comment, callback_status=code)
+        return ReviewOutcome(finished, retry_in=retry_in)
+    except github.GitHubError as exc:
+        return ReviewOutcome(
+            _finish(
+                delivery, actor=actor, status=DeliveryStatus.FAILED, detail=comment, error=str(exc)
+            )
+        )
+    if not 200 <= code < 300:
+        error = f"GitHub answered HTTP {code} to the {state} review."
+        return ReviewOutcome(
+            _finish(
+                delivery,
+                actor=actor,
+                status=DeliveryStatus.FAILED,
+                detail=comment,
+                error=error,
+                callback_status=code,
+            )
+        )
+    return ReviewOutcome(
+        _finish(delivery, actor=actor, status=state, detail=comment, callback_status=code)
+    )
 
 
 def github_delivery_fail(*, delivery_pk: int, detail: str) -> InboundDelivery | None:
-    """Give up on a delivery (the task ran out of retries)."""
+    """Give up on a delivery (its task died for good)."""
     delivery = InboundDelivery.objects.filter(pk=delivery_pk).first()
-    if delivery is None or delivery.status != DeliveryStatus.RECEIVED:
+    if delivery is None or delivery.status not in (DeliveryStatus.RECEIVED, DeliveryStatus.PENDING):
         return delivery
     return _finish(
         delivery,
         actor=github_actor(request_id=delivery.delivery_id),
         status=DeliveryStatus.FAILED,
         detail=detail,
+        error=detail,
     )

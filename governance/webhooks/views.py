@@ -1,7 +1,6 @@
 """Inbound webhook endpoints: Kubernetes admission (Bearer token, policy.check) and GitHub
 deployment protection rules (X-Hub-Signature-256)."""
 
-import json
 import logging
 from typing import Any
 
@@ -13,13 +12,16 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.accounts.permissions import Perm
+from governance.accounts.throttling import ADMISSION
 from governance.core.actor import Actor
 from governance.core.errors import Conflict
+from governance.core.jsonbody import JsonInvalid, parse_json
 from governance.core.problems import problem_response
 from governance.webhooks.k8s import admission_review
 from governance.webhooks.services import github_delivery_receive
@@ -30,18 +32,72 @@ logger = logging.getLogger(__name__)
 GITHUB_EVENT = "deployment_protection_rule"
 
 
+# What review_validate requires; the rest of the object is Kubernetes' own (passed through).
+ADMISSION_REVIEW_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "request"],
+    "properties": {
+        "apiVersion": {"type": "string", "enum": ["admission.k8s.io/v1"]},
+        "kind": {"type": "string", "enum": ["AdmissionReview"]},
+        "request": {
+            "type": "object",
+            "required": ["uid"],
+            "properties": {
+                "uid": {"type": "string", "pattern": r"\S"},
+                "object": {"type": "object", "nullable": True},
+            },
+        },
+    },
+}
+
+
+def _raw_body(request: HttpRequest) -> bytes:
+    """The body without Django's general size check: the middleware has already held it to
+    the admission limit (the API server's own, 3 MiB by default)."""
+    cached = getattr(request, "_body", None)
+    return cached if cached is not None else request.read()
+
+
 class KubernetesAdmissionView(APIView):
     """ValidatingAdmissionWebhook: may this workload's model version run here?"""
 
     required_permission = Perm.POLICY_CHECK
+    # A budget of its own: the API server's rollouts must not spend (or be cut by) CI's checks.
+    token_rate_bucket = ADMISSION
+    governed_namespace = False
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": ADMISSION_REVIEW_SCHEMA},
         responses={200: OpenApiTypes.OBJECT},
         summary="Kubernetes admission review (admission.k8s.io/v1)",
     )
     def post(self, request: Request) -> Response:
-        return Response(admission_review(actor=Actor.from_request(request), review=request.data))
+        try:
+            review = parse_json(_raw_body(request._request))
+        except JsonInvalid as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        return Response(
+            admission_review(
+                actor=Actor.from_request(request),
+                review=review,
+                governed_namespace=self.governed_namespace,
+            )
+        )
+
+
+class KubernetesGovernedNamespaceAdmissionView(KubernetesAdmissionView):
+    """The same review, for the webhook scoped to governed namespaces: a workload there that
+    names no AI system is refused."""
+
+    governed_namespace = True
+
+    @extend_schema(
+        request={"application/json": ADMISSION_REVIEW_SCHEMA},
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Kubernetes admission review in a governed namespace (admission.k8s.io/v1)",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
 
 
 def _problem(request: HttpRequest, status: int, title: str, detail: str) -> JsonResponse:
@@ -102,9 +158,9 @@ class GitHubDeploymentProtectionView(View):
         if not delivery_id or len(delivery_id) > 200:
             return _problem(request, 400, "Invalid request", "X-GitHub-Delivery is required.")
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _problem(request, 400, "Invalid request", "The body is not valid JSON.")
+            payload = parse_json(body)
+        except JsonInvalid as exc:
+            return _problem(request, 400, "Invalid request", str(exc))
         if not isinstance(payload, dict):
             return _problem(request, 400, "Invalid request", "The body is not a JSON object.")
         if payload.get("action") != "requested":

@@ -112,3 +112,13 @@ def test_explorer_bad_filter_shows_the_error_and_no_rows(auditor, events):
     assert response.status_code == 400
     assert "Enter a valid date/time." in response.content.decode()
     assert AuditEvent.objects.count() == 3
+
+
+def test_explorer_htmx_bad_filter_answers_422_with_the_form_out_of_band(auditor, events):
+    response = auditor.get("/audit/?since=not-a-date", HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "<html" not in page
+    assert 'id="audit-filters"' in page and 'hx-swap-oob="true"' in page
+    assert "Enter a valid date/time." in page
+    assert "0 events" in page

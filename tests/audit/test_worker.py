@@ -1,5 +1,7 @@
 """The scheduled chain verification runs in a real Celery worker against PostgreSQL."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.db import transaction
@@ -25,8 +27,10 @@ def test_worker_verifies_the_chain_and_records_the_outcome(celery_worker_process
             audit_record(
                 actor=Actor.system("tests"), action="tests.event", target=Target("t", str(i))
             )
-    result = audit_chain_verify_task.delay().get(timeout=30)
-    assert result["ok"] is True
-    assert result["events_checked"] == 3
-    recorded = AuditChainVerification.objects.get(pk=result["verification_id"])
+    # No result backend: the outcome is the verification row the worker records.
+    audit_chain_verify_task.delay()
+    deadline = time.monotonic() + 30
+    while not AuditChainVerification.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    recorded = AuditChainVerification.objects.get()
     assert (recorded.ok, recorded.head_sequence) == (True, 3)

@@ -15,8 +15,15 @@ from governance.settings import env
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 # Read outside env.py: Django itself reads DJANGO_SETTINGS_MODULE, and seed_demo reads
-# DEMO_PASSWORD only when it runs, so neither shows up in env.READ at import time.
-READ_ELSEWHERE = {"DJANGO_SETTINGS_MODULE", "DEMO_PASSWORD"}
+# DEMO_PASSWORD only when it runs, so neither shows up in env.READ at import time. The AWS keys
+# are read at call time by integrations/sagemaker_api.py, never kept in settings.
+READ_ELSEWHERE = {
+    "DJANGO_SETTINGS_MODULE",
+    "DEMO_PASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+}
 
 
 def readme_variables() -> set[str]:
@@ -31,6 +38,7 @@ def compose() -> dict:
 
 def test_settings_read_exactly_the_documented_variables(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 60)
+    monkeypatch.setenv("AUDIT_SIGNING_DISABLED", "true")
     env.READ.clear()
     for module in ("governance.settings.base", "governance.settings.production"):
         importlib.reload(importlib.import_module(module))
@@ -74,6 +82,20 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_signing_key():
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AUDIT_SIGNING")}
+    environment["DJANGO_SETTINGS_MODULE"] = "governance.settings.production"
+    environment["SECRET_KEY"] = "k" * 60
+    command = [sys.executable, "-c", "import django; django.setup()"]
+    run = {"cwd": ROOT, "capture_output": True, "text": True, "timeout": 60}
+    result = subprocess.run(command, env=environment, **run)
+    assert result.returncode != 0
+    assert "Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE" in result.stderr
+    # Switching checkpoints off is explicit, and then production starts.
+    result = subprocess.run(command, env={**environment, "AUDIT_SIGNING_DISABLED": "true"}, **run)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("value", ["maybe", "2"])

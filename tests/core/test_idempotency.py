@@ -1,6 +1,7 @@
 """Idempotency-Key: replay, mismatch (422), bad keys, and concurrent duplicates."""
 
 import json
+import re
 import threading
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import connection
 from governance.accounts.models import Role
 from governance.accounts.permissions import Perm
 from governance.audit.models import AuditEvent
+from governance.core.idempotency import KEY_PATTERN
 from governance.core.models import IdempotencyRecord
 from governance.inventory.models import AISystem
 
@@ -65,11 +67,26 @@ def test_failed_request_keeps_no_key_so_a_corrected_retry_works(requester):
     assert post(requester).status_code == 201
 
 
-@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "tab\tkey"])
+@pytest.mark.parametrize("key", ["   ", " lead", "trail ", "x" * 256, "tab\tkey", "caf\u00e9"])
 def test_malformed_keys_are_refused(requester, key):
     response = post(requester, key=key)
     assert response.status_code == 400
     assert AISystem.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["k", "a key with spaces", "x" * 255, "~!@#$%^&*()"])
+def test_keys_the_openapi_pattern_allows_are_accepted(requester, key):
+    assert re.search(KEY_PATTERN, key)
+    assert post(requester, key=key).status_code == 201
+
+
+def test_an_empty_key_is_no_key(requester):
+    assert re.search(KEY_PATTERN, "")
+    assert post(requester, key="").status_code == 201
+    again = post(requester, key="")
+    assert again.status_code == 400  # the slug is taken: not a replay
+    assert "Idempotent-Replayed" not in again
+    assert not IdempotencyRecord.objects.exists()
 
 
 def test_without_a_key_each_post_is_its_own_request(requester):

@@ -19,16 +19,15 @@ from governance.controls.services import catalog_load, evidence_add
 from governance.core.actor import Actor
 from governance.incidents.models import SeverityLevel
 from governance.incidents.runbook_templates import runbook_create_from_template
+from governance.incidents.runbooks import runbook_start
 from governance.incidents.selectors import incident_runs
-from governance.incidents.services import (
-    incident_open,
-    kill_switch_create,
-    runbook_start,
-)
+from governance.incidents.services import incident_open
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.selectors import deployment_request_resolve
 from governance.policy.services import decision_evaluate, policy_directory_load
 from governance.reports.models import Report
+from governance.runtime.services import kill_switch_create
+from tests.core.csp import csp_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +48,7 @@ INCIDENT_READERS = SIGNED_IN | {f"token:{Perm.INCIDENTS_VIEW}"}
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("core:home", "GET"): EVERYONE,  # a redirect to the dashboard
     ("core:healthz", "GET"): EVERYONE,
+    ("core:favicon", "GET"): EVERYONE,  # a redirect to the static icon
     ("core:dashboard", "GET"): SIGNED_IN,
     ("accounts:login", "GET"): EVERYONE,
     ("accounts:login", "POST"): EVERYONE,
@@ -59,10 +59,19 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("accounts:user-list", "GET"): {ADMIN},
     ("accounts:user-role", "POST"): {ADMIN},
     ("audit:explorer", "GET"): {ADMIN, AUDITOR},
+    ("audit:verify", "POST"): {ADMIN, AUDITOR},
     ("inventory:system-list", "GET"): SIGNED_IN,
     ("inventory:system-create", "GET"): {ADMIN, REQUESTER},
     ("inventory:system-create", "POST"): {ADMIN, REQUESTER},
     ("inventory:system-detail", "GET"): SIGNED_IN,
+    ("inventory:system-edit", "GET"): {ADMIN, REQUESTER},
+    ("inventory:system-edit", "POST"): {ADMIN, REQUESTER},
+    ("inventory:system-archive", "POST"): {ADMIN, REQUESTER},
+    ("inventory:version-register", "GET"): {ADMIN, REQUESTER},
+    ("inventory:version-register", "POST"): {ADMIN, REQUESTER},
+    ("inventory:version-archive", "POST"): {ADMIN, REQUESTER},
+    ("inventory:dataset-create", "GET"): {ADMIN, REQUESTER},
+    ("inventory:dataset-create", "POST"): {ADMIN, REQUESTER},
     ("controls:catalog", "GET"): SIGNED_IN,
     ("controls:portfolio", "GET"): SIGNED_IN,
     ("controls:applicability", "GET"): SIGNED_IN,
@@ -70,9 +79,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("controls:control-detail", "GET"): SIGNED_IN,
     ("controls:control-detail", "POST"): {ADMIN, REQUESTER, APPROVER},
     ("controls:evidence-download", "GET"): SIGNED_IN,
+    ("controls:ai-act", "GET"): SIGNED_IN,
+    ("controls:ai-act", "POST"): {ADMIN},
+    ("controls:crosswalk-edit", "POST"): {ADMIN},
     ("api:me", "GET"): SIGNED_IN | {f"token:{Perm.ACCOUNT_VIEW}"},
     ("api:audit-events", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_VIEW}"},
     ("api:audit-export", "GET"): {ADMIN, AUDITOR, f"token:{Perm.AUDIT_EXPORT}"},
+    ("audit:public-keys", "GET"): EVERYONE,  # the checkpoint verifier keys are public
+    ("api:audit-event-proof", "GET"): {AUDITOR, f"token:{Perm.AUDIT_PROOFS}"},
+    ("api:audit-consistency-proof", "GET"): {AUDITOR, f"token:{Perm.AUDIT_PROOFS}"},
+    ("api:audit-checkpoints", "GET"): {AUDITOR, f"token:{Perm.AUDIT_PROOFS}"},
     ("api:systems", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:systems", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:system-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
@@ -81,6 +97,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:system-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:versions", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:versions", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:artifacts-inspect", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("api:versions-from-artifact", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
+    ("artifacts:version-from-artifact", "GET"): {ADMIN, REQUESTER},
+    ("artifacts:version-from-artifact", "POST"): {ADMIN, REQUESTER},
     ("api:version-detail", "GET"): SIGNED_IN | {f"token:{Perm.INVENTORY_VIEW}"},
     ("api:version-detail", "PATCH"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:version-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
@@ -91,6 +111,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:dataset-archive", "POST"): {ADMIN, REQUESTER, f"token:{Perm.INVENTORY_MANAGE}"},
     ("api:subcategories", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
     ("api:subcategory-detail", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:subcategory-crosswalk", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:subcategory-crosswalk", "PUT"): {ADMIN},
+    ("api:frameworks", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:ai-act", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
+    ("api:ai-act", "PUT"): {ADMIN},
     ("api:portfolio-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
     ("api:system-coverage", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
     ("api:controls", "GET"): SIGNED_IN | {f"token:{Perm.CONTROLS_VIEW}"},
@@ -121,6 +146,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("incidents:incident-open", "GET"): RESPONDERS,
     ("incidents:incident-open", "POST"): RESPONDERS,
     ("incidents:incident-detail", "GET"): SIGNED_IN,
+    ("incidents:incident-serious", "POST"): RESPONDERS,
+    ("incidents:incident-serious-submission", "POST"): RESPONDERS,
     ("incidents:incident-status", "POST"): RESPONDERS,
     ("incidents:incident-severity", "POST"): RESPONDERS,
     ("incidents:incident-note", "POST"): RESPONDERS,
@@ -131,6 +158,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("incidents:kill-switch-panel", "POST"): RESPONDERS,
     ("incidents:kill-switch-card", "GET"): SIGNED_IN,
     ("incidents:kill-switch-flip", "POST"): FLIPPERS,
+    ("incidents:kill-switch-attach", "POST"): FLIPPERS,
+    ("incidents:kill-switch-cancel-release", "POST"): FLIPPERS,
     ("incidents:runbook-list", "GET"): SIGNED_IN,
     ("incidents:runbook-list", "POST"): RESPONDERS,
     ("incidents:runbook-detail", "GET"): SIGNED_IN,
@@ -142,6 +171,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api:kill-switch-detail", "GET"): SWITCH_READERS,
     ("api:kill-switch-engage", "POST"): FLIPPERS | {f"token:{Perm.KILLSWITCHES_FLIP}"},
     ("api:kill-switch-release", "POST"): FLIPPERS | {f"token:{Perm.KILLSWITCHES_FLIP}"},
+    ("api:runtime-controls", "GET"): SWITCH_READERS,
+    ("api:runtime-controls", "POST"): RESPONDERS,
+    ("api:runtime-control-detail", "GET"): SWITCH_READERS,
+    ("api:runtime-control-set", "POST"): FLIPPERS | {f"token:{Perm.KILLSWITCHES_FLIP}"},
+    ("ofrep:evaluate-flags", "POST"): SWITCH_READERS,
+    ("ofrep:evaluate-flag", "POST"): SWITCH_READERS,
+    ("ofrep:configuration", "GET"): SWITCH_READERS,
     ("api:incidents", "GET"): INCIDENT_READERS,
     ("api:incidents", "POST"): RESPONDERS,
     ("api:incident-detail", "GET"): INCIDENT_READERS,
@@ -163,7 +199,25 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("api-schema", "GET"): EVERYONE,
     ("api-docs", "GET"): EVERYONE,
     ("webhooks:k8s-admission", "POST"): {ADMIN, REQUESTER, APPROVER, f"token:{Perm.POLICY_CHECK}"},
+    ("webhooks:k8s-admission-governed", "POST"): {
+        ADMIN,
+        REQUESTER,
+        APPROVER,
+        f"token:{Perm.POLICY_CHECK}",
+    },
     ("webhooks:github-deployment-protection", "POST"): set(),  # a valid signature only
+    ("integrations:mlflow-webhook", "POST"): set(),  # a valid MLflow signature only
+    ("integrations:huggingface-webhook", "POST"): set(),  # the Hub webhook secret only
+    ("integrations:sagemaker-webhook", "POST"): set(),  # the EventBridge connection's API key
+    ("integrations:list", "GET"): {ADMIN},
+    ("integrations:list", "POST"): {ADMIN},
+    ("integrations:detail", "GET"): {ADMIN},
+    ("integrations:detail", "POST"): {ADMIN},
+    ("gates:environments", "GET"): {ADMIN},
+    ("gates:environments", "POST"): {ADMIN},
+    ("gates:environment-delete", "POST"): {ADMIN},
+    ("gates:github-deliveries", "GET"): {ADMIN},
+    ("gates:github-retry", "POST"): {ADMIN},
     ("releases:queue", "GET"): SIGNED_IN,
     ("releases:create", "GET"): {ADMIN, REQUESTER},
     ("releases:create", "POST"): {ADMIN, REQUESTER},
@@ -172,6 +226,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("releases:edit", "POST"): {ADMIN, REQUESTER},
     ("releases:decide", "POST"): {ADMIN, APPROVER},
     ("releases:submit", "POST"): {ADMIN, REQUESTER},
+    ("releases:recheck", "POST"): {ADMIN, REQUESTER, APPROVER},
     ("releases:withdraw", "POST"): {ADMIN, REQUESTER},
     ("releases:deploy", "POST"): {ADMIN, REQUESTER},
     ("releases:rollback", "POST"): {ADMIN, REQUESTER},
@@ -337,6 +392,7 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         "decision_id": decision.decision_id,
         "fmt": "csv",
         "public_id": report.public_id,
+        "sequence": 1,
     }
     values = {
         SlugConverter: system.slug,
@@ -345,6 +401,7 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         IntConverter: 999_999,
     }
     surprises = []
+    csp_issues: list[str] = []
     # Signing out ends the session the other requests use, so it goes last.
     for name, method, pattern in sorted(discovered(), key=lambda d: d[0] == "accounts:logout"):
         kwargs = {
@@ -354,6 +411,8 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
         path = reverse(name, kwargs=kwargs)
         for principal, client in principals.items():
             response = client.generic(method, path, data="{}", content_type="application/json")
+            if principal in (ADMIN, ANON):
+                csp_issues.extend(csp_problems(f"{method} {path}", response))
             allowed = not denied(response)
             expected = principal in EXPECTED[(name, method)]
             if allowed != expected:
@@ -362,3 +421,5 @@ def test_every_principal_gets_exactly_what_the_matrix_allows(principals, make_to
                     f"{principal} {method} {path}: {response.status_code} ({verdict}?)"
                 )
     assert surprises == [], "\n".join(surprises)
+    # Every page and API answer carries the CSP, and no page has inline script or style.
+    assert csp_issues == [], "\n".join(csp_issues)

@@ -6,11 +6,13 @@ import pytest
 
 from governance.accounts.models import Role, User
 from governance.core.actor import Actor
-from governance.incidents.models import Incident, KillSwitch, SeverityLevel
-from governance.incidents.services import incident_open, kill_switch_create
+from governance.incidents.models import Incident, SeverityLevel
+from governance.incidents.services import incident_open
 from governance.incidents.severity import severity_levels_ensure
 from governance.inventory.models import AISystem
 from governance.inventory.services import ai_system_create, model_version_register
+from governance.runtime.models import KillSwitch
+from governance.runtime.services import kill_switch_create
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from governance.audit.models import AuditEvent
-from governance.incidents.models import KillSwitch, Runbook, SeverityLevel
+from governance.incidents.models import Runbook, SeverityLevel
+from governance.runtime.models import KillSwitch
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,13 @@ def test_seed_demo_adds_switches_and_runbooks_once(settings):
     assert set(KillSwitch.objects.values_list("state", flat=True)) == {"released"}
     assert Runbook.objects.filter(template="disable-tool").exists()
     rollback = Runbook.objects.get(slug="credit-risk-scoring-rollback")
-    assert rollback.steps.filter(action="rollback", model_version__version="7.1.0").exists()
+    assert rollback.steps.filter(action="rollback", environment="production").exists()
+    revert = Runbook.objects.get(slug="support-copilot-revert")
+    assert revert.steps.filter(
+        action="revert_prompt", control__key="support-copilot-prompt"
+    ).exists()
+    route = Runbook.objects.get(slug="support-copilot-route-to-human")
+    assert route.steps.filter(action="set_control", control_value=True).exists()
     created = AuditEvent.objects.filter(action="incidents.killswitch.created").count()
     assert created == KillSwitch.objects.count()
     events = AuditEvent.objects.count()

@@ -5,12 +5,8 @@ from django.test import Client
 
 from governance.accounts.models import Role
 from governance.audit.models import AuditEvent
-from governance.incidents.models import (
-    KillSwitch,
-    Runbook,
-    SeverityLevel,
-    StepExecution,
-)
+from governance.incidents.models import Runbook, SeverityLevel, StepExecution
+from governance.runtime.models import KillSwitch
 
 pytestmark = pytest.mark.django_db
 

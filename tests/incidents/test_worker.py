@@ -6,9 +6,10 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from governance.core.actor import Actor
-from governance.incidents.models import KillSwitch, StepExecution, TimelineEntry
+from governance.incidents.models import StepExecution, TimelineEntry
 from governance.incidents.runbook_templates import runbook_create_from_template
-from governance.incidents.services import runbook_start, runbook_step_perform
+from governance.incidents.runbooks import runbook_start, runbook_step_perform
+from governance.runtime.models import KillSwitch
 
 
 @pytest.mark.integration

@@ -266,3 +266,18 @@ def test_completing_a_version_clears_its_missing_metadata(requester, system, dat
         requester.patch(f"{url}/1", {"reason": "x", "parameters": {}}, format="json").status_code
         == 409
     )
+
+
+def test_a_patch_cannot_store_an_evaluation_item_without_its_value(requester, system):
+    """DRF's partial mode reaches nested items; an item is still validated whole (make fuzz)."""
+    url = "/api/v1/systems/chatbot/versions"
+    requester.post(
+        url, {"version": "1", "framework": "pytorch", "artifact_format": "onnx"}, format="json"
+    )
+    refused = requester.patch(
+        f"{url}/1", {"reason": "x", "evaluation": [{"metric": "f1"}]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "value" in str(refused.json()["errors"])
+    assert requester.get(f"{url}/1").json()["evaluation"] == []

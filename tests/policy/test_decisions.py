@@ -179,7 +179,7 @@ def test_a_decision_can_be_linked_as_evidence(world):
 
 
 def test_an_engaged_kill_switch_refuses_deployment_and_a_released_one_does_not(world):
-    from governance.incidents.services import (
+    from governance.runtime.services import (
         kill_switch_create,
         kill_switch_engage,
         kill_switch_release,
@@ -207,7 +207,8 @@ def test_an_engaged_kill_switch_refuses_deployment_and_a_released_one_does_not(w
 
 def test_a_refused_deployment_lands_on_the_incident_timeline(world):
     from governance.incidents.models import SeverityLevel, TimelineEntry
-    from governance.incidents.services import incident_open, kill_switch_create, kill_switch_engage
+    from governance.incidents.services import incident_open
+    from governance.runtime.services import kill_switch_create, kill_switch_engage
 
     incident = incident_open(
         actor=ACTOR,

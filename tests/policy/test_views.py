@@ -51,6 +51,30 @@ def test_try_with_an_unknown_version_is_a_form_error_and_logs_nothing(world, bro
     assert not Decision.objects.exists()
 
 
+def test_htmx_try_with_an_unknown_version_answers_422_with_the_error_by_the_field(
+    world, browser_as
+):
+    response = browser_as("requester").post(
+        "/policy/try/",
+        {"system": "churn", "model_version": "0.0", "environment": "staging"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    field = page[page.index('id="id_model_version"') :]
+    assert "Unknown model version" in field[: field.index("</div>") + 200]
+    assert 'id="try-area"' in page
+    assert not Decision.objects.exists()
+
+
+def test_htmx_decision_filter_with_a_bad_value_answers_422_and_shows_no_rows(world, browser_as):
+    response = browser_as("admin").get("/policy/decisions/?allow=maybe", HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'hx-swap-oob="true"' in page and "Select a valid choice" in page
+    assert "No decisions match." in page
+
+
 def test_admin_edits_data_into_a_candidate_then_activates_it_with_a_reason(world, browser_as):
     admin = browser_as("admin")
     bad = admin.post("/policy/data/", {"data": "{oops", "note": "x"})
@@ -84,3 +108,12 @@ def test_decision_log_filters_by_outcome(world, browser_as):
     decision = Decision.objects.get(model_version="2.1-pkl")
     detail = client.get(f"/policy/decisions/{decision.decision_id}/").content.decode()
     assert "secret fields masked" in detail and "DENIED" in detail
+
+
+def test_policy_data_error_names_the_line_and_quotes_it(world, browser_as):
+    text = '{\n  "evaluation": {\n    "regression_tolerance": 0.02,,\n  }\n}'
+    bad = browser_as("admin").post("/policy/data/", {"data": text, "note": "typo"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert "Not valid JSON:" in page and "(line 3, column 34)" in page
+    assert "Line 3 reads: &quot;regression_tolerance&quot;: 0.02,," in page

@@ -127,7 +127,8 @@ def test_edit_over_the_api_voids_approvals(cast, submitted):
 
 
 def test_a_ci_token_marks_deployed_and_rolls_back(cast, make_token):
-    from governance.releases.services import release_approval_record, release_request_submit
+    from governance.releases.approvals import release_approval_record
+    from governance.releases.services import release_request_submit
     from tests.releases.conftest import as_user, draft
 
     release = release_request_submit(

@@ -10,12 +10,9 @@ from django.db import connection
 from governance.accounts.models import Role, User
 from governance.audit.models import AuditEvent
 from governance.core.errors import DomainError
+from governance.releases.approvals import release_approval_record
 from governance.releases.models import Approval, ReleaseRequest, ReleaseState
-from governance.releases.services import (
-    release_approval_record,
-    release_request_submit,
-    release_request_withdraw,
-)
+from governance.releases.services import release_request_submit, release_request_withdraw
 from tests.releases.conftest import as_user, build_cast, draft
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -4,7 +4,6 @@ backoff against a local server that fails and then succeeds, manual redelivery."
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -19,21 +18,18 @@ from governance.webhooks.outbound import (
     webhook_subscription_create,
 )
 from governance.webhooks.signatures import standard_webhooks_sign, standard_webhooks_verify
+from tests.conftest import SHARED_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
-VECTORS = Path(__file__).resolve().parents[3] / "shared/samples/signatures"
+VECTORS = SHARED_DIR / "samples" / "signatures"
 
 
 @pytest.fixture(autouse=True)
-def _send_inline(monkeypatch):
-    """Queued sends run in this process, with or without a broker configured."""
-    from governance.webhooks.tasks import outbound_delivery_send_task
-
-    monkeypatch.setattr(
-        outbound_delivery_send_task, "delay", lambda pk: outbound_delivery_send_task.apply((pk,))
-    )
+def _send_inline(tasks_in_process):
+    """Queued sends (through the outbox) run in this process, with or without a broker."""
 
 
+@pytest.mark.needs_shared
 def test_the_signer_reproduces_the_standard_webhooks_known_answer():
     vectors = json.loads((VECTORS / "standard-webhooks.v1.vectors.json").read_text())["vectors"]
     known = next(v for v in vectors if v["name"] == "sign-function-known-answer")

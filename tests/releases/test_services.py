@@ -11,13 +11,13 @@ from governance.core.actor import Actor
 from governance.core.errors import Conflict
 from governance.policy.selectors import deployment_request_resolve, policy_version_active
 from governance.policy.services import policy_data_update, policy_version_activate
+from governance.releases.approvals import release_approval_record
+from governance.releases.assignments import approver_assignment_create
 from governance.releases.models import Approval, ApproverAssignment, ReleaseState
 from governance.releases.selectors import required_approvals_for, waiting_for
 from governance.releases.services import (
     NotAllowed,
     PolicyDenied,
-    approver_assignment_create,
-    release_approval_record,
     release_request_deploy,
     release_request_rollback,
     release_request_submit,
@@ -236,6 +236,25 @@ def test_external_checks_see_the_live_approvals_of_the_approved_request(cast):
     assert check() == []
 
 
+def test_a_repeated_check_drops_each_approval_when_it_expires(cast, monkeypatch):
+    def check():
+        return [
+            a["approver"]
+            for a in deployment_request_resolve(
+                system_slug="high-sys", version="1.0", environment="production", requester="ci"
+            ).approvals
+        ]
+
+    release = release_request_submit(actor=as_user(cast.rita), request=draft(cast))
+    approve(cast.anna, release)
+    approve(cast.bert, release)
+    assert check() == check() == ["anna", "bert"]  # the second from the process's cache
+    first = Approval.objects.get(approver=cast.anna).expires_at
+    assert first < Approval.objects.get(approver=cast.bert).expires_at
+    monkeypatch.setattr(timezone, "now", lambda: first + timedelta(microseconds=1))
+    assert check() == ["bert"]
+
+
 def test_the_number_of_approvals_follows_the_active_policy_data(cast):
     active = policy_version_active()
     data = {**active.data, "approvals": {**active.data["approvals"]}}
@@ -284,9 +303,9 @@ def test_expiry_voids_old_approvals_and_expires_stale_requests(cast, settings):
     approved.refresh_from_db()
     assert approved.state == S.APPROVED
     later = timezone.now() + timedelta(hours=settings.RELEASE_APPROVAL_TTL_HOURS + 1)
-    from governance.releases import services
+    from governance.releases.expiry import releases_expire
 
-    counts = services.releases_expire(now=later)
+    counts = releases_expire(now=later)
     assert counts == {"approvals": 1, "requests": 2}
     waiting.refresh_from_db()
     approved.refresh_from_db()

@@ -73,7 +73,9 @@ def test_htmx_decision_needs_a_reason_then_redirects(cast):
         {"decision": "approve", "reason": "", "content_hash": release.content_hash},
         HTTP_HX_REQUEST="true",
     )
-    assert missing.status_code == 200 and "Give a reason" in missing.content.decode()
+    # 422: the one HTMX convention (static/js/app.js swaps it in place, errors by the field).
+    assert missing.status_code == 422 and "Give a reason" in missing.content.decode()
+    assert "<html" not in missing.content.decode()
     stale = anna.post(
         url,
         {"decision": "approve", "reason": "ok", "content_hash": "0" * 64},

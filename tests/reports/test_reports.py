@@ -1,7 +1,10 @@
 """Compliance PDFs: what they say, how they are made, who may have them."""
 
 import hashlib
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -348,8 +351,9 @@ def test_system_report_lists_incidents_runbook_steps_and_kill_switch_flips(
     governed_system, client_for, run_on_commit, tmp_path
 ):
     from governance.incidents.models import SeverityLevel
-    from governance.incidents.services import incident_open, kill_switch_create, kill_switch_engage
+    from governance.incidents.services import incident_open
     from governance.incidents.severity import severity_levels_ensure
+    from governance.runtime.services import kill_switch_create, kill_switch_engage
 
     severity_levels_ensure()
     actor = Actor.system("tests")
@@ -381,7 +385,8 @@ def test_system_report_lists_incidents_runbook_steps_and_kill_switch_flips(
 def test_system_report_holds_the_approvals_record_with_break_glass_marked(
     make_user, client_for, run_on_commit, settings, tmp_path
 ):
-    from governance.releases.services import release_approval_record, release_request_submit
+    from governance.releases.approvals import release_approval_record
+    from governance.releases.services import release_request_submit
     from tests.releases.conftest import as_user, build_cast, draft
 
     cast = build_cast(make_user)
@@ -413,3 +418,114 @@ def test_system_report_holds_the_approvals_record_with_break_glass_marked(
     assert "Model card and evaluation reviewed" in text and "Sev1 fix, board informed" in text
     assert "BREAK-GLASS" in text
     assert "BREAK-GLASS approvals" in text  # in the executive summary
+
+
+def test_system_report_is_tagged_counts_release_events_and_keeps_control_ids(
+    make_user, client_for, run_on_commit, tmp_path
+):
+    from governance.releases.approvals import release_approval_record
+    from governance.releases.services import release_request_submit
+    from tests.releases.conftest import as_user, build_cast, draft
+
+    cast = build_cast(make_user)
+    release = release_request_submit(actor=as_user(cast.rita), request=draft(cast))
+    release_approval_record(
+        actor=as_user(cast.anna),
+        request=release,
+        decision="approve",
+        reason="Reviewed",
+        content_hash=release.content_hash,
+    )
+    staging = release_request_submit(
+        actor=as_user(cast.rita), request=draft(cast, environment="staging", title="To staging")
+    )
+    assert staging.required_approvals == 0
+    auditor = client_for(Role.AUDITOR)
+    response = request_report(auditor, run_on_commit, kind="system", system=cast.high.slug)
+    download = auditor.get(auditor.get(response.json()["status_url"]).json()["download_url"])
+    data = b"".join(download.streaming_content)
+    # PDF/UA: a tagged structure for assistive technology.
+    assert pdf_info(data, tmp_path)["Tagged"] == "yes"
+    text = pdf_text(data, tmp_path)
+    by_action = text[text.index("Events by action") : text.index("Event list")]
+    for action in ("releases.request.submitted", "releases.approval.recorded"):
+        assert action in by_action, action
+    # The event list's column header comes after its heading on its first page, not above it.
+    pages = text.split("\f")
+    first = next(i for i, page in enumerate(pages) if "Event list" in page)
+    assert pages[first].index("Event list") < pages[first].index("Hash (first 16)")
+    assert pages[first].count("Hash (first 16)") == 1
+    assert "No approval was required" in text
+    assert "manage.py export_audit" in " ".join(text.split())
+
+
+def test_event_lines_keep_the_end_of_long_targets_and_drop_the_system_name():
+    from datetime import UTC, datetime
+
+    from governance.reports.sections.audit_events import COLUMNS, event_lines
+
+    event = {
+        "sequence": 12,
+        "occurred_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "actor_type": "user",
+        "actor_name": "rita",
+        "action": "controls.implementation.status_changed",
+        "target_type": "controls.implementation",
+        "target_id": "credit-risk-scoring:GOVERN 1.1",
+        "target_repr": "Credit risk scoring · GOVERN 1.1",
+        "reason": "",
+        "hash": "a" * 64,
+    }
+    line = event_lines(event, system_name="Credit risk scoring")
+    assert "GOVERN 1.1" in line and "Credit risk scoring" not in line
+    long = {**event, "target_repr": "A very long system name indeed · MEASURE 2.11"}
+    cell = event_lines(long)
+    assert "MEASURE 2.11" in cell and "…" in cell
+    width = sum(w for _, w in COLUMNS) + 2 * len(COLUMNS) + 16
+    assert len(cell) == width
+
+
+def test_every_report_prints_a_signed_checkpoint_that_verifies(
+    governed_system, make_user, run_on_commit, tmp_path, capsys
+):
+    from governance.audit.models import AuditCheckpoint
+    from governance.audit.selectors import audit_public_keys
+
+    auditor = make_user(Role.AUDITOR)
+    report = run_on_commit(report_request, actor=Actor.for_user(auditor), kind="portfolio")
+    report.refresh_from_db()
+    checkpoint = AuditCheckpoint.objects.get(label=f"report {report.public_id}")
+    assert checkpoint.trigger == "report" and checkpoint.tree_size == report.chain_sequence
+    with default_storage.open(report.file.name, "rb") as handle:
+        text = "".join(pdf_text(handle.read(), tmp_path).split())
+    for line in checkpoint.note.splitlines():
+        assert "".join(line.split()) in text, line
+    (key,) = audit_public_keys()
+    assert key["vkey"] in text
+    assert "audit_verify.py--export" in text
+    # What an auditor does with the PDF alone: copy the checkpoint out of it, then verify.
+    pdf = tmp_path / "report.pdf"
+    with default_storage.open(report.file.name, "rb") as handle:
+        pdf.write_bytes(handle.read())
+    raw = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    start = raw.index(checkpoint.origin)
+    signature = next(line for line in raw[start:] if line.startswith("\u2014 "))
+    saved = tmp_path / "report.checkpoint"
+    saved.write_text("\n".join(raw[start : start + 3]) + "\n\n" + signature + "\n")
+    assert saved.read_text() == checkpoint.note
+    # The exact bytes are also attached to the PDF.
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp_path), str(pdf)], check=True)
+    assert (tmp_path / "audit.checkpoint").read_text() == checkpoint.note
+    capsys.readouterr()
+    call_command("verify_audit", "--checkpoint", str(saved))
+    assert f"the first {report.chain_sequence} events hash to the root" in capsys.readouterr().out
+    export = tmp_path / "audit.jsonl"
+    call_command("export_audit", "--format", "jsonl", "--output", str(export))
+    verifier = Path(__file__).resolve().parents[2] / "tools" / "audit_verify.py"
+    result = subprocess.run(
+        [sys.executable, "-I", str(verifier), "--export", str(export), "--checkpoint",
+         str(saved), "--key", key["vkey"]], capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

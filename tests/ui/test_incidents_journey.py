@@ -7,11 +7,11 @@ import pytest
 
 from governance.audit.models import AuditEvent
 from governance.core.actor import Actor
-from governance.incidents.models import KillSwitch
 from governance.incidents.runbook_templates import runbook_create_from_template
-from governance.incidents.services import kill_switch_create, kill_switch_engage
 from governance.incidents.severity import severity_levels_ensure
 from governance.inventory.services import ai_system_create
+from governance.runtime.models import KillSwitch
+from governance.runtime.services import kill_switch_create, kill_switch_engage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,11 +58,14 @@ def test_commander_opens_an_incident_and_engages_a_kill_switch(person, sign_in, 
     card.locator("button:has-text('Engage kill switch')").click()
     assert KillSwitch.objects.get().state == "released"
     card.locator("input[name=reason]").fill("refund tool leaks card numbers")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     card.locator("button:has-text('Engage kill switch')").click()
     page.wait_for_selector(".message-success")
     card = page.locator("#ks-copilot-refund-tool")
     assert card.locator(".ks-state").inner_text() == "ENGAGED"
     assert "ks-engaged" in card.get_attribute("class")
+    assert "the feature refund_lookup only" in asked[0]
     timeline = page.locator("#timeline").inner_text()
     assert "Kill switch copilot-refund-tool ENGAGED: refund tool leaks card numbers" in timeline
     shot("incident-switch-engaged")

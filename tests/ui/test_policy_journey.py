@@ -11,12 +11,13 @@ from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.models import Decision, PolicyVersion
 from governance.policy.services import policy_directory_load
+from tests.ui.conftest import assert_fits, nav_click
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_tries_a_decision_then_records_a_pickle_exception_and_activates_it(
-    person, sign_in, live_server, shot
+    person, sign_in, live_server, viewport, shot
 ):
     actor = Actor.system("tests")
     ada = person("ada", "admin")
@@ -45,7 +46,7 @@ def test_admin_tries_a_decision_then_records_a_pickle_exception_and_activates_it
     policy_directory_load(actor=actor)
 
     page = sign_in("ada")
-    page.click("nav >> text=Policy")
+    nav_click(page, "Policy")
     page.wait_for_url(re.compile(r"/policy/$"))
     assert "v1 active" in page.locator("h1").inner_text()
     shot("policy-overview")
@@ -65,14 +66,17 @@ def test_admin_tries_a_decision_then_records_a_pickle_exception_and_activates_it
     data["exceptions"]["pickle"] = ["churn@3.0"]
     page.fill("#id_data", json.dumps(data, indent=2))
     page.fill("#id_note", "Pickle accepted for churn 3.0 until the ONNX export lands (RISK-12)")
-    page.click("text=Save as candidate version")
-    page.wait_for_url(re.compile(r"/policy/versions/2/"))
+    # Saving compiles the bundle and runs its Rego tests in the request: seconds on a busy
+    # machine, so the click and the page it leads to get a timeout of their own.
+    page.click("text=Save as candidate version", timeout=60_000)
+    page.wait_for_url(re.compile(r"/policy/versions/2/"), timeout=60_000)
     assert page.locator("pre.diff-lines .add", has_text="churn@3.0").count() == 1
+    assert_fits(page)
     shot("policy-version-diff")
     page.fill("#id_reason", "RISK-12 accepted by the model risk board")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("button[value=activate]")
-    page.wait_for_selector(".message-success")
+    page.click("button[value=activate]", timeout=60_000)
+    page.wait_for_selector(".message-success", timeout=60_000)
     assert PolicyVersion.objects.get(number=2).status == "active"
     assert AuditEvent.objects.filter(action="policy.version.activated").count() == 2
 

@@ -8,6 +8,7 @@ import pytest
 from governance.audit.models import AuditEvent
 from governance.releases.models import ReleaseRequest, ReleaseState
 from tests.releases.conftest import COMPLETE
+from tests.ui.conftest import assert_fits, nav_click, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +50,7 @@ def _inventory(owner):
 
 
 def test_requester_submits_two_approvers_approve_and_the_audit_log_shows_each_step(
-    person, sign_in, live_server, page, shot
+    person, sign_in, live_server, page, viewport, shot
 ):
     rita = person("rita", "requester")
     person("anna", "approver")
@@ -59,7 +60,7 @@ def test_requester_submits_two_approvers_approve_and_the_audit_log_shows_each_st
 
     # The requester drafts and submits.
     sign_in("rita")
-    page.click("nav >> text=Approvals")
+    nav_click(page, "Approvals")
     page.wait_for_url(re.compile(r"/releases/$"))
     page.click("text=New release request")
     page.select_option("#id_system", "claims-triage")
@@ -80,30 +81,53 @@ def test_requester_submits_two_approvers_approve_and_the_audit_log_shows_each_st
     shot("release-submitted-requester")
     release = ReleaseRequest.objects.get()
     detail = f"{live_server.url}/releases/{release.public_id}/"
-    page.click("text=Sign out")
+    sign_out(page)
 
     # Approver A finds it waiting and approves with a reason.
     sign_in("anna")
     page.goto(f"{live_server.url}/releases/")
     page.click("#waiting-for-me >> text=Claims triage 4.2.0 to production")
     page.wait_for_selector(".banner-you")
+    # At a glance: nothing in production yet -> 4.2.0, its metric against the bar, and the
+    # policy's latest word by the Approve button (only approvals missing).
+    glance = page.locator("#at-a-glance")
+    assert "Nothing deployed to production yet" in glance.inner_text()
+    assert "4.2.0" in glance.locator(".glance-to").inner_text()
+    auc = glance.locator("tr", has_text="auc")
+    assert "0.91" in auc.inner_text() and "✓ meets" in auc.inner_text()
+    # Coverage gaps block production too: the chip counts them apart from the approvals.
+    assert "1 blocking besides approvals" in page.inner_text("#approve-chip")
+    assert_fits(page)
     shot("release-approver-a-view")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.click("button[value=approve]")  # a dismissed confirm sends nothing
-    page.once("dialog", lambda dialog: dialog.accept())
+    dialogs: list[str] = []
+
+    def note(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note)
     page.click("button[value=approve]")  # no reason: the browser holds the form back
     assert page.evaluate("document.querySelector('#id_reason').validity.valueMissing")
-    assert not release.approvals.exists()
+    assert dialogs == []  # ...before any confirm: that comes only once the form is complete
     page.fill("#id_reason", "Recall gain verified in run 981; fairness report attached.")
+    page.click("button[value=approve]")  # a dismissed confirm sends nothing
+    assert dialogs and dialogs[0].startswith("Approve claims-triage@4.2.0")
+    page.remove_listener("dialog", note)
+    assert not release.approvals.exists()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button[value=approve]")
     page.wait_for_selector(".message-success")
     assert "1 / 2" in page.inner_text(".approval-count")
-    page.click("text=Sign out")
+    sign_out(page)
 
-    # Approver B approves: the request is approved.
+    # Approver B re-checks first: the policy now counts A's approval.
     sign_in("bert")
     page.goto(detail)
+    page.fill("#id_reason", "Model risk sign-off MR-77.")
+    page.click("button:has-text('Re-check now')")
+    assert "Re-checked just now" in page.locator(".recheck-note").inner_text()
+    assert page.input_value("#id_reason") == "Model risk sign-off MR-77."  # typing survives
+    assert AuditEvent.objects.filter(action="releases.request.rechecked").count() == 1
     page.fill("#id_reason", "Model risk sign-off MR-77.")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button[value=approve]")
@@ -116,7 +140,7 @@ def test_requester_submits_two_approvers_approve_and_the_audit_log_shows_each_st
     shot("release-approved")
     release.refresh_from_db()
     assert release.state == ReleaseState.APPROVED
-    page.click("text=Sign out")
+    sign_out(page)
 
     # The audit page shows every step.
     sign_in("ada")

@@ -12,6 +12,7 @@ from governance.controls.services import catalog_load
 from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create
 from governance.reports.models import Report
+from tests.ui.conftest import assert_fits, nav_click
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +30,7 @@ def render_here():
 
 
 def test_auditor_generates_downloads_and_verifies_a_system_report(
-    person, sign_in, live_server, shot, tmp_path, render_here
+    person, sign_in, live_server, viewport, shot, tmp_path, render_here
 ):
     actor = Actor.system("tests")
     catalog_load(actor=actor)
@@ -39,12 +40,14 @@ def test_auditor_generates_downloads_and_verifies_a_system_report(
     )
     person("aude", "auditor")
     page = sign_in("aude")
-    page.click("nav >> text=Reports")
+    nav_click(page, "Reports")
     page.wait_for_url(re.compile(r"/reports/"))
     page.select_option("#id_kind", "system")
     page.select_option("#id_system", "loan-scoring")
-    page.click("button:has-text('Generate PDF')")
+    # Rendering runs eagerly inside this request (render_here): give it a PDF's time.
+    page.click("button:has-text('Generate PDF')", timeout=90_000)
     page.wait_for_selector("#reports tr[data-status=done]", timeout=60_000)
+    assert_fits(page)
     shot("reports-done")
     report = Report.objects.get()
     with page.expect_download() as download_info:

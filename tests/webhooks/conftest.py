@@ -13,7 +13,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -27,8 +26,9 @@ from governance.controls.services import catalog_load
 from governance.core.actor import Actor
 from governance.inventory.services import ai_system_create, dataset_create, model_version_register
 from governance.policy.services import policy_directory_load
+from tests.conftest import SHARED_DIR
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples"
+SAMPLES = SHARED_DIR / "samples"
 
 APP_ID = "424242"
 INSTALLATION_ID = 987654

@@ -16,7 +16,7 @@ from governance.webhooks.models import InboundDelivery
 from governance.webhooks.signatures import standard_webhooks_sign
 from tests.webhooks.conftest import sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_shared]
 
 KNOWN = sample("signatures/standard-webhooks.v1.vectors.json")["vectors"][0]
 SECRET = KNOWN["secret"]

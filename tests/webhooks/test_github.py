@@ -8,17 +8,19 @@ import json
 import logging
 import socket
 import time
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.audit.models import AuditEvent
 from governance.policy.models import Decision
-from governance.webhooks.github import GitHubUnavailable, same_origin
+from governance.webhooks.github import same_origin
 from governance.webhooks.models import InboundDelivery
 from governance.webhooks.services import github_delivery_process
-from governance.webhooks.tasks import github_deployment_review_task
+from governance.webhooks.tasks import github_deliveries_due_task, github_deployment_review_task
 from tests.webhooks.conftest import (
     APP_ID,
     INSTALLATION_ID,
@@ -28,6 +30,8 @@ from tests.webhooks.conftest import (
 )
 
 URL = "/webhooks/github/deployment-protection"
+pytestmark = pytest.mark.needs_shared
+
 SAMPLE = sample("github/deployment_protection_rule.requested.octokit-webhooks-net.payload.json")
 REVIEW_EXAMPLE = sample(
     "github/deployment_protection_rule.review-request-body.rest-docs-example.json"
@@ -179,7 +183,9 @@ def test_payload_without_our_keys_is_rejected(deliver, fake_github):
 def test_unknown_environment_is_rejected(deliver, fake_github):
     delivery = deliver(event(fake_github, environment=SAMPLE["environment"]))  # "my-environment"
     assert delivery.status == "rejected"
-    assert "Unknown environment" in fake_github.reviews[0]["body"]["comment"]
+    comment = fake_github.reviews[0]["body"]["comment"]
+    assert "GitHub environment 'my-environment' is not mapped" in comment
+    assert "/settings/environments/" in comment
     assert fake_github.reviews[0]["body"]["environment_name"] == "my-environment"
 
 
@@ -247,27 +253,44 @@ def test_github_unavailable_is_retried_with_the_same_decision(
         response = post(event(fake_github))
     delivery = InboundDelivery.objects.get(delivery_id=response.json()["delivery"])
     fake_github.review_status = 503
-    with pytest.raises(GitHubUnavailable):
-        github_delivery_process(delivery_pk=delivery.pk)
+    outcome = github_delivery_process(delivery_pk=delivery.pk)
     delivery.refresh_from_db()
-    assert delivery.status == "received" and delivery.decision is not None
+    assert outcome.retry_in == 10  # GITHUB_RETRY_BACKOFF_SECONDS, doubling from there
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.decision is not None
+    assert "answered 503" in delivery.last_error
+    assert delivery.next_retry_at is not None
+    assert github_delivery_process(delivery_pk=delivery.pk).retry_in == 20
     fake_github.review_status = 204
-    assert github_delivery_process(delivery_pk=delivery.pk).status == "approved"
+    assert github_delivery_process(delivery_pk=delivery.pk).delivery.status == "approved"
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.last_error, delivery.next_retry_at) == (3, "", None)
     assert Decision.objects.count() == 1
-    assert len(fake_github.reviews) == 2
+    assert len(fake_github.reviews) == 3
     # Done is done: running it again posts nothing.
     github_delivery_process(delivery_pk=delivery.pk)
-    assert len(fake_github.reviews) == 2
+    assert len(fake_github.reviews) == 3
+    actions = list(
+        AuditEvent.objects.filter(target_id=delivery.delivery_id)
+        .order_by("sequence")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "webhooks.github.pending",
+        "webhooks.github.pending",
+        "webhooks.github.approved",
+    ]
 
 
 @pytest.mark.django_db
-def test_network_error_then_giving_up_marks_the_delivery_failed(
+def test_network_error_until_the_last_attempt_marks_the_delivery_failed(
     django_capture_on_commit_callbacks, fake_github, governed, settings
 ):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
     settings.GITHUB_API_URL = closed
+    settings.GITHUB_REVIEW_MAX_ATTEMPTS = 3
     payload = event(fake_github)
     payload["deployment_callback_url"] = (
         f"{closed}/repos/o/r/actions/runs/1/deployment_protection_rule"
@@ -275,13 +298,146 @@ def test_network_error_then_giving_up_marks_the_delivery_failed(
     with django_capture_on_commit_callbacks(execute=False):
         response = post(payload)
     delivery = InboundDelivery.objects.get(delivery_id=response.json()["delivery"])
-    with pytest.raises(GitHubUnavailable) as raised:
-        github_delivery_process(delivery_pk=delivery.pk)
-    assert github_deployment_review_task.autoretry_for == (GitHubUnavailable,)
-    github_deployment_review_task.on_failure(raised.value, "task-id", (delivery.pk,), {}, None)
+    assert [github_delivery_process(delivery_pk=delivery.pk).retry_in for _ in range(3)] == [
+        10,
+        20,
+        None,
+    ]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert "Gave up after 3 attempts" in delivery.last_error
+    assert delivery.next_retry_at is None
+
+
+@pytest.mark.django_db
+def test_embedded_mode_answers_202_and_leaves_the_delivery_pending(deliver, fake_github):
+    fake_github.review_status = 502
+    delivery = deliver(event(fake_github))  # the task ran eagerly, inside the request
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_retry_at is not None
+    # The beat task picks it up when it is due.
+    InboundDelivery.objects.filter(pk=delivery.pk).update(next_retry_at=timezone.now())
+    fake_github.review_status = 204
+    assert github_deliveries_due_task() == {"attempted": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == "approved"
+    assert github_deliveries_due_task() == {"attempted": 0}
+
+
+@pytest.mark.django_db
+def test_a_delivery_whose_task_was_lost_is_picked_up_by_the_beat_task(
+    django_capture_on_commit_callbacks, fake_github, governed
+):
+    with django_capture_on_commit_callbacks(execute=False):  # the queued task never runs
+        response = post(event(fake_github))
+    delivery = InboundDelivery.objects.get(delivery_id=response.json()["delivery"])
+    assert github_deliveries_due_task() == {"attempted": 0}  # not yet: it may be in flight
+    InboundDelivery.objects.filter(pk=delivery.pk).update(
+        received_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert github_deliveries_due_task() == {"attempted": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == "approved"
+
+
+@pytest.mark.django_db
+def test_task_failure_fails_the_delivery_with_the_reason(deliver, fake_github):
+    fake_github.review_status = 502
+    delivery = deliver(event(fake_github))
+    github_deployment_review_task.on_failure(
+        RuntimeError("boom"), "task-id", (delivery.pk,), {}, None
+    )
     delivery.refresh_from_db()
     assert delivery.status == "failed"
-    assert "Gave up after retries" in delivery.detail
+    assert "The review task failed: boom" in delivery.last_error
+
+
+# --- Redelivery ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_redelivery_of_an_answered_delivery_is_acknowledged_without_a_second_review(
+    deliver, fake_github
+):
+    payload = event(fake_github)
+    first = deliver(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert first.status == "approved"
+    decisions = Decision.objects.count()
+    response = post(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert response.status_code == 202
+    assert response.json() == {"delivery": first.delivery_id, "status": "approved"}
+    first.refresh_from_db()
+    assert first.redeliveries == 1
+    assert InboundDelivery.objects.count() == 1 and Decision.objects.count() == decisions
+    assert len(fake_github.reviews) == 1
+    event_ = AuditEvent.objects.filter(action="webhooks.github.redelivered").get()
+    assert "already answered" in event_.reason
+
+
+@pytest.mark.django_db
+def test_redelivery_after_a_failure_is_processed_again(deliver, fake_github):
+    payload = event(fake_github)
+    fake_github.review_status = 422
+    failed = deliver(payload, delivery="redeliver-after-failure")
+    assert failed.status == "failed"
+    fake_github.review_status = 204
+    again = deliver(payload, delivery="redeliver-after-failure")
+    assert (again.pk, again.status, again.attempts, again.redeliveries) == (
+        failed.pk,
+        "approved",
+        2,
+        1,
+    )
+    assert Decision.objects.count() == 1  # the first decision is reused
+    assert [r["body"]["state"] for r in fake_github.reviews] == ["approved", "approved"]
+
+
+@pytest.mark.django_db
+def test_replay_with_another_body_is_409_and_changes_nothing(deliver, fake_github):
+    payload = event(fake_github)
+    first = deliver(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert first.status == "approved"
+    before = (InboundDelivery.objects.count(), Decision.objects.count(), AuditEvent.objects.count())
+    response = post(
+        event(fake_github, environment="staging"), delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958"
+    )
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert "different body" in response.json()["detail"]
+    after = (InboundDelivery.objects.count(), Decision.objects.count(), AuditEvent.objects.count())
+    assert after == before
+    assert len(fake_github.reviews) == 1
+
+
+@pytest.mark.django_db
+def test_deliveries_page_shows_state_attempts_and_error_and_retries(
+    deliver, fake_github, make_user, client, django_capture_on_commit_callbacks
+):
+    from governance.accounts.models import Role
+
+    fake_github.review_status = 503
+    pending = deliver(event(fake_github))
+    admin = make_user(Role.ADMIN)
+    client.force_login(admin)
+    page = client.get("/settings/github/deliveries/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert pending.delivery_id in html and "Pending retry" in html and "answered 503" in html
+    assert f"/settings/github/deliveries/{pending.delivery_id}/retry" in html
+    fake_github.review_status = 204
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/settings/github/deliveries/{pending.delivery_id}/retry")
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert (pending.status, pending.attempts) == ("approved", 2)
+    assert AuditEvent.objects.filter(
+        action="webhooks.github.retry_requested", actor_name=admin.username
+    ).exists()
+    again = client.post(f"/settings/github/deliveries/{pending.delivery_id}/retry", follow=True)
+    assert "already answered" in again.content.decode()
+    requester = make_user(Role.REQUESTER)
+    client.force_login(requester)
+    assert client.get("/settings/github/deliveries/").status_code == 403
 
 
 # --- The HTTP contract --------------------------------------------------------------------
@@ -311,21 +467,6 @@ def test_unconfigured_secret_refuses_everything(fake_github, settings):
     settings.GITHUB_WEBHOOK_SECRET = ""
     body = json.dumps(event(fake_github)).encode()
     assert post(body, signature=sign(body, "")).status_code == 401
-
-
-@pytest.mark.django_db
-def test_replay_is_409_and_changes_nothing(deliver, fake_github):
-    payload = event(fake_github)
-    first = deliver(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
-    assert first.status == "approved"
-    before = (InboundDelivery.objects.count(), Decision.objects.count(), AuditEvent.objects.count())
-    response = post(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
-    assert response.status_code == 409
-    assert response["Content-Type"] == "application/problem+json"
-    assert "already received" in response.json()["detail"]
-    after = (InboundDelivery.objects.count(), Decision.objects.count(), AuditEvent.objects.count())
-    assert after == before
-    assert len(fake_github.reviews) == 1
 
 
 @pytest.mark.django_db
@@ -371,6 +512,9 @@ def test_ping_is_200_and_other_events_are_acknowledged_and_ignored(fake_github):
     assert (ping.status_code, ping.json()) == (200, {"ok": True})
     push = post({"ref": "refs/heads/main"}, kind="push")
     assert push.status_code == 202 and push.json()["ignored"] is True
+    for kind in ("deployment", "deployment_status", "deployment_review"):
+        response = post({**event(fake_github), "action": "created"}, kind=kind)
+        assert response.status_code == 202 and response.json()["ignored"] is True, kind
     other_action = post({**event(fake_github), "action": "completed"})
     assert other_action.status_code == 202 and other_action.json()["ignored"] is True
     assert not InboundDelivery.objects.exists()

@@ -8,10 +8,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from governance.accounts.permissions import Perm
+from governance.core.actor import Actor
 from governance.policy.models import Decision
+from governance.webhooks.environments import environment_mapping_save
 from tests.webhooks.conftest import sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.needs_shared]
 
 URL = "/webhooks/k8s/admission"
 TESTDATA = sample("k8s/k8s-api-testdata.admission.k8s.io.v1.AdmissionReview.json")
@@ -85,6 +87,18 @@ def names(system="credit-scoring", version="1.4.0", environment=None):
     return out
 
 
+@pytest.fixture(autouse=True)
+def ml_is_production(db):
+    """The tests' namespace "ml" deploys to production, as an admin would map it."""
+    environment_mapping_save(
+        actor=Actor.system("tests"),
+        source="namespace",
+        name="ML",
+        environment="production",
+        reason="the ML team's production namespace",
+    )
+
+
 @pytest.fixture
 def client(make_token):
     _, secret = make_token([Perm.POLICY_CHECK])
@@ -114,15 +128,15 @@ def test_url_name():
     assert reverse("webhooks:k8s-admission") == URL
 
 
-def test_allowed_deployment_labelled_on_its_pod_template(client, governed):
-    response = admit(client, review(deployment(template_labels=names())))
+def test_allowed_deployment_labelled_on_the_object(client, governed):
+    response = admit(client, review(deployment(labels=names(), template_labels=names())))
     assert response["allowed"] is True
     assert shape(response) == set(DOCUMENTED["allow-minimal"]["response"])
     decision = Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
     assert (decision.endpoint, decision.system_slug, decision.environment) == (
         "k8s",
         "credit-scoring",
-        "production",
+        "production",  # namespace "ml", mapped whatever its letter case
     )
     assert decision.input["request"]["requester"] == "system:serviceaccount:ml:deployer"
     assert decision.input["request"]["change"] == {
@@ -133,10 +147,56 @@ def test_allowed_deployment_labelled_on_its_pod_template(client, governed):
         "uid": response["uid"],
     }
     assert decision.caller.startswith("token:machine-")
+    assert decision.dry_run is False
+
+
+@pytest.mark.parametrize("where", ["template_labels", "annotations", "template_annotations"])
+def test_named_only_where_the_object_selector_cannot_see_is_a_clear_refusal(
+    client, governed, where
+):
+    response = admit(client, review(deployment(**{where: names()})))
+    assert response["allowed"] is False
+    assert response["status"]["code"] == 403
+    message = response["status"]["message"]
+    assert "put the label governance.ai/system in this Deployment's own metadata.labels" in message
+    decision = Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
+    assert decision.allow is False and decision.violations[0]["code"] == "governance.label_required"
+
+
+def test_a_controllers_pod_named_by_its_template_annotations_is_decided(client, governed):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": "scorer-5d8f7c-",
+            "namespace": "ml",
+            "labels": {"app": "scorer"},
+            "annotations": names(),
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": "scorer-5d8f7c",
+                    "uid": str(uuid.uuid4()),
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": {"containers": [{"name": "scorer", "image": "registry/scorer:1.4.0"}]},
+    }
+    body = review(pod)
+    body["request"].update(
+        kind={"group": "", "version": "v1", "kind": "Pod"},
+        resource={"group": "", "version": "v1", "resource": "pods"},
+    )
+    response = admit(client, body)
+    assert response["allowed"] is True
+    assert Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"]).allow
 
 
 def test_denied_deployment_names_the_decision_and_the_violation(client, governed):
-    response = admit(client, review(deployment(labels=names("fraud-detector")), operation="UPDATE"))
+    response = admit(client, review(deployment(labels=names("fraud-detector"))))
     assert response["allowed"] is False
     assert set(response) - {"auditAnnotations"} == set(DOCUMENTED["forbid-with-status"]["response"])
     decision_id = response["auditAnnotations"]["decision-id"]
@@ -149,7 +209,7 @@ def test_denied_deployment_names_the_decision_and_the_violation(client, governed
 
 def test_warnings_are_returned_and_short(client, governed):
     response = admit(
-        client, review(deployment(template_labels=names("triage-assistant", environment="staging")))
+        client, review(deployment(labels=names("triage-assistant", environment="Staging")))
     )
     assert response["allowed"] is True
     assert shape(response) == set(DOCUMENTED["allow-with-warnings"]["response"])
@@ -167,29 +227,75 @@ def test_annotations_win_over_labels_and_the_object_over_its_template(client, go
     response = admit(client, review(obj))
     assert response["allowed"] is True  # credit-scoring, from the object's annotations
     obj = deployment(
+        labels={"governance.ai/system": "fraud-detector"},
         template_annotations=names("credit-scoring", environment="development"),
         template_labels=names("fraud-detector"),
     )
     response = admit(client, review(obj))
     decision = Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
-    assert (decision.system_slug, decision.environment) == ("credit-scoring", "development")
+    assert (decision.system_slug, decision.environment) == ("fraud-detector", "development")
+    assert decision.model_version == "1.4.0"
 
 
-def test_unlabelled_object_is_refused_fail_closed(client, governed):
+def test_unlabelled_workload_is_allowed_with_a_warning_and_no_decision(client, governed):
+    response = admit(client, review(deployment()))
+    assert response["allowed"] is True
+    assert "names no AI system" in response["warnings"][0]
+    assert not Decision.objects.exists()
+
+
+def test_unlabelled_workload_in_a_governed_namespace_is_refused_and_logged(client, governed):
+    environment_mapping_save(
+        actor=Actor.system("tests"),
+        source="namespace",
+        name="ml",
+        environment="production",
+        governed=True,
+        reason="every workload in ml must name its system",
+    )
     response = admit(client, review(deployment()))
     assert response["allowed"] is False
     assert response["status"]["code"] == 403
-    assert "governance.ai/system" in response["status"]["message"]
-    assert not Decision.objects.exists()
+    assert "namespace 'ml' is governed" in response["status"]["message"]
+    decision = Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
+    assert decision.violations[0]["code"] == "governance.unnamed"
 
 
-def test_unknown_system_or_version_answers_an_admission_review_with_404(client, governed):
-    for labels in (names("nope"), names(version="9.9"), names(environment="moon")):
+def test_the_governed_namespace_webhook_refuses_unlabelled_workloads(client, governed):
+    body = review(deployment())
+    response = client.post(URL + "/governed", body, format="json")
+    assert response.status_code == 200
+    out = response.json()["response"]
+    assert out["allowed"] is False and out["status"]["code"] == 403
+    assert reverse("webhooks:k8s-admission-governed") == URL + "/governed"
+
+
+def test_unknown_system_version_or_environment_is_a_403_that_says_so(client, governed):
+    cases = (
+        (names("nope"), "No AI system 'nope' is registered"),
+        (names(version="9.9"), "has no model version '9.9'"),
+        (names(environment="moon"), "unknown environment 'moon'"),
+    )
+    for labels, text in cases:
         response = admit(client, review(deployment(labels=labels)))
         assert response["allowed"] is False
-        assert response["status"]["code"] == 404
-        assert response["status"]["message"]
-    assert not Decision.objects.exists()
+        assert response["status"]["code"] == 403
+        assert response["status"]["reason"] == "Forbidden"
+        assert text in response["status"]["message"]
+        decision = Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
+        assert decision.allow is False and text in decision.violations[0]["message"]
+    assert Decision.objects.count() == 3
+
+
+def test_unmapped_namespace_is_a_403_naming_the_mapping_page(client, governed):
+    body = review(deployment(labels=names()))
+    body["request"]["namespace"] = "team-x"
+    response = admit(client, body)
+    assert response["allowed"] is False and response["status"]["code"] == 403
+    message = response["status"]["message"]
+    assert "Kubernetes namespace 'team-x' is not mapped" in message
+    assert "/settings/environments/" in message
+    assert Decision.objects.get(decision_id=response["auditAnnotations"]["decision-id"])
 
 
 def test_delete_is_allowed_without_a_decision(client, governed):
@@ -206,6 +312,7 @@ def test_no_active_policy_fails_closed(client, governed):
 
     PolicyVersion.objects.update(status="retired")
     response = admit(client, review(deployment(labels=names())))
+    assert response["status"]["code"] == 403
     assert response["allowed"] is False
     assert "No policy version is active" in response["status"]["message"]
 
@@ -244,9 +351,26 @@ def test_needs_a_token_with_policy_check(make_token, governed):
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_oversize_body_is_413(client, settings):
+def test_admission_bodies_have_the_api_servers_limit_and_others_keep_theirs(
+    client, governed, settings
+):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    body = review(deployment(labels={**names(), "padding": "x" * 2000}))
+    settings.K8S_ADMISSION_MAX_BODY_BYTES = 20_000
+    # An UPDATE carries object and oldObject: well over the general limit, under the API
+    # server's, it is decided.
+    body = review(
+        deployment(labels=names(), annotations={"padding": "x" * 4000}), operation="UPDATE"
+    )
+    body["request"]["oldObject"]["spec"]["template"]["spec"]["containers"][0]["image"] = "old:1"
+    response = client.post(URL, body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["response"]["allowed"] is True
+    body = review(deployment(labels={**names(), "padding": "x" * 30_000}))
     response = client.post(URL, body, format="json")
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
+    assert "20000 bytes" in response.json()["detail"]
+    check = client.post(
+        "/api/v1/policy/check", {"system": "x" * 2000}, format="json"
+    )  # the general limit still holds elsewhere
+    assert check.status_code == 413

@@ -10,6 +10,8 @@ from governance.webhooks.signatures import (
 )
 from tests.webhooks.conftest import sample
 
+pytestmark = pytest.mark.needs_shared
+
 GITHUB = sample("signatures/github.x-hub-signature-256.vectors.json")["vectors"][0]
 STANDARD = {v["name"]: v for v in sample("signatures/standard-webhooks.v1.vectors.json")["vectors"]}
 KNOWN = STANDARD["sign-function-known-answer"]

@@ -8,12 +8,34 @@ from governance.policy.engines.base import EngineError, EngineResult, PolicyEngi
 from governance.policy.engines.embedded import EmbeddedEngine
 from governance.policy.engines.opa import OpaEngine
 
-__all__ = ["EngineError", "EngineResult", "PolicyEngine", "embedded_engine", "policy_engine"]
+__all__ = [
+    "EngineError",
+    "EngineResult",
+    "PolicyEngine",
+    "embedded_engine",
+    "policy_engine",
+    "shadow_engine",
+]
+
+
+def _embedded(processes: int) -> EmbeddedEngine:
+    return EmbeddedEngine(
+        timeout_seconds=settings.POLICY_TIMEOUT_MS / 1000,
+        processes=processes,
+        memory_mb=settings.POLICY_ENGINE_MEMORY_MB,
+        wait_ms=settings.POLICY_ENGINE_WAIT_MS,
+    )
 
 
 @cache
 def embedded_engine() -> EmbeddedEngine:
-    return EmbeddedEngine(timeout_seconds=settings.POLICY_TIMEOUT_MS / 1000)
+    return _embedded(settings.POLICY_ENGINE_PROCESSES)
+
+
+@cache
+def shadow_engine() -> EmbeddedEngine:
+    """Shadow versions get processes of their own: a slow shadow never holds a decision."""
+    return _embedded(1)
 
 
 @cache

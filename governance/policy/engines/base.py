@@ -14,6 +14,11 @@ class EngineTimeout(EngineError):
     pass
 
 
+class EngineOverMemory(EngineError):
+    """The evaluation outgrew the engine's memory budget and was stopped (a runaway, like a
+    timeout)."""
+
+
 @dataclass(frozen=True)
 class EngineResult:
     allow: bool

@@ -3,6 +3,7 @@
 not installed or has nothing for the scope."""
 
 from governance.reports.sections import (
+    ai_act,
     approvals,
     audit_events,
     controls,
@@ -20,13 +21,17 @@ from governance.reports.sections.base import (
 )
 
 SECTIONS: tuple[Section, ...] = (
+    ai_act.AUTHORITY_REPORT,
     system_profile.SECTION,
+    ai_act.CLASSIFICATION,
     portfolio.SECTION,
     coverage.SECTION,
     controls.SECTION,
+    ai_act.OBLIGATIONS,
     policy.SECTION,
     approvals.SECTION,
     incidents.SECTION,
+    ai_act.SERIOUS_INCIDENTS,
     audit_events.SECTION,
 )
 

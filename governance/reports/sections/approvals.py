@@ -49,6 +49,6 @@ SECTION = Section(
     key="approvals",
     title="Approvals record",
     template="reports/print/sections/approvals.html",
-    kinds=frozenset({"system", "portfolio"}),
+    kinds=frozenset({"system", "portfolio", "ai_act"}),
     build=build,
 )

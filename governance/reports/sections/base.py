@@ -9,6 +9,7 @@ never faked. ``SectionContent.summary`` lines are gathered into the executive su
 headings are ``h2`` in the template).
 """
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,17 @@ class ReportScope:
     chain_hash: str
     system: AISystem | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    incident: Any = None  # serious incident reports: the incidents.Incident
+    # The signed checkpoint made for this report (C2SP signed note) and the public keys it
+    # verifies with; empty when audit signing is disabled.
+    checkpoint: str = ""
+    keys: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def checkpoint_data_url(self) -> str:
+        """The checkpoint as a data: URL, attached to the PDF as a file of its exact bytes."""
+        encoded = base64.b64encode(self.checkpoint.encode()).decode()
+        return f"data:text/plain;charset=utf-8;base64,{encoded}"
 
 
 @dataclass

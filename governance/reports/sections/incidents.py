@@ -11,12 +11,8 @@ from governance.reports.sections.base import ReportScope, Section, SectionConten
 def build(scope: ReportScope) -> SectionContent | None:
     if not apps.is_installed("governance.incidents"):
         return None
-    from governance.incidents.models import (
-        Incident,
-        IncidentStatus,
-        KillSwitchEvent,
-        StepExecution,
-    )
+    from governance.incidents.models import Incident, IncidentStatus, StepExecution
+    from governance.runtime.models import KillSwitchEvent
 
     # Open at any point of the period: opened before its end, not resolved before its start.
     incidents = (
@@ -73,6 +69,6 @@ SECTION = Section(
     key="incidents",
     title="Incidents, runbooks and kill switches",
     template="reports/print/sections/incidents.html",
-    kinds=frozenset({"system", "portfolio"}),
+    kinds=frozenset({"system", "portfolio", "ai_act"}),
     build=build,
 )

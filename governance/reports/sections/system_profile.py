@@ -31,6 +31,6 @@ SECTION = Section(
     key="system",
     title="The AI system",
     template="reports/print/sections/system_profile.html",
-    kinds=frozenset({"system"}),
+    kinds=frozenset({"system", "ai_act"}),
     build=build,
 )

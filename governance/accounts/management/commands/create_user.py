@@ -3,6 +3,7 @@
 
 import getpass
 import os
+import sys
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,6 +31,13 @@ class Command(BaseCommand):
             if not password:
                 raise CommandError(f"environment variable {options['password_env']} is empty")
         else:
+            if not sys.stdin.isatty():
+                # getpass would fall back to reading stdin or fail oddly without a terminal.
+                raise CommandError(
+                    "no terminal to prompt for the password: put it in an environment variable "
+                    "and pass its name with --password-env VAR "
+                    "(e.g. PW=... manage.py create_user alice --role admin --password-env PW)"
+                )
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Password (again): "):
                 raise CommandError("the passwords differ")

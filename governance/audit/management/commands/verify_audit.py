@@ -6,9 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from governance.audit.checkpoints import audit_checkpoint_check
 from governance.audit.export import ExportLineError, read_jsonl
 from governance.audit.models import GENESIS_HASH
 from governance.audit.services import audit_chain_verify
+from governance.audit.timestamping import TimestampError, timestamp_check
 from governance.audit.verification import VerificationResult, verify_events
 
 
@@ -25,6 +27,15 @@ class Command(BaseCommand):
             metavar="SEQUENCE:HASH",
             help="also check that the event with this sequence has this hash (a compliance "
             "report prints its chain head this way; a hash prefix of 16+ digits is enough)",
+        )
+        parser.add_argument(
+            "--checkpoint",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a signed checkpoint (C2SP signed note); the events in the database must hash "
+            "to its Merkle root. Repeat for several.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -60,6 +71,35 @@ class Command(BaseCommand):
                     "match this log"
                 )
             self.stdout.write(f"chain head matches: sequence {sequence} has hash {found}")
+        for checkpoint_path in options["checkpoint"]:
+            self._verify_checkpoint(checkpoint_path, path)
+
+    def _verify_checkpoint(self, checkpoint_path: Path, export: Path | None) -> None:
+        if export is not None:
+            raise CommandError(
+                "--checkpoint checks the database; for an export use the standalone verifier "
+                "(python tools/audit_verify.py --export FILE --checkpoint FILE --key KEY)"
+            )
+        try:
+            note = checkpoint_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"checkpoint {checkpoint_path}: cannot read it ({exc})") from None
+        outcome = audit_checkpoint_check(note)
+        if not outcome.ok:
+            raise CommandError(f"checkpoint {checkpoint_path} fails: {outcome.problem}")
+        self.stdout.write(
+            f"checkpoint {checkpoint_path} ok: the first {outcome.tree_size} events hash to the "
+            f"root signed by {outcome.signed_by}"
+        )
+        token = checkpoint_path.with_name(checkpoint_path.name + ".tsr")
+        if token.exists():
+            try:
+                stamped = timestamp_check(token.read_bytes(), note.encode())
+            except TimestampError as exc:
+                raise CommandError(f"checkpoint {checkpoint_path}: {exc}") from None
+            self.stdout.write(
+                f"checkpoint {checkpoint_path} time-stamped {stamped:%Y-%m-%dT%H:%M:%SZ}"
+            )
 
     def _verify_file(self, path: Path) -> VerificationResult:
         if not path.is_file():
@@ -89,7 +129,8 @@ class Command(BaseCommand):
 def _parse_expected_head(raw: str) -> tuple[int, str]:
     sequence, _, digest = raw.partition(":")
     digest = digest.strip().lower()
-    if not sequence.strip().isdigit() or len(digest) < 16 or not _is_hex(digest):
+    sequence = sequence.strip()
+    if not (sequence.isascii() and sequence.isdigit()) or len(digest) < 16 or not _is_hex(digest):
         raise CommandError("--expect-head takes SEQUENCE:HASH, the hash in 16 to 64 hex digits")
     return int(sequence), digest
 

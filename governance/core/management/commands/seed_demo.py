@@ -29,10 +29,21 @@ class Command(BaseCommand):
             )
         password = env_str("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         result = demo_seed(actor=Actor.system("seed_demo"), password=password)
+        existing = [u for u, *_ in DEMO_USERS if u not in result.users_created]
         self.stdout.write(
             f"demo data: {len(result.users_created)} users and "
             f"{len(result.systems_created)} AI systems created"
+            + (
+                f"; {len(existing)} users already existed and were left as they were"
+                if existing
+                else ""
+            )
         )
-        self.stdout.write(f"Demo logins (password for all: {password}):")
+        # Say what this run did: an existing user's password was not touched.
+        self.stdout.write("Demo logins:")
         for username, role, _first, _last in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {role.label}")
+            if username in result.users_created:
+                note = f"password {password} (set now)"
+            else:
+                note = "existing user: password unchanged (not reset by seed_demo)"
+            self.stdout.write(f"  {username:<10} {role.label:<20} {note}")

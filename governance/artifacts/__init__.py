@@ -1,0 +1,1 @@
+"""Framework-free inspection of model files: facts read from bytes, never by loading a model."""

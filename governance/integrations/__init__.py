@@ -1,0 +1,1 @@
+"""Model registries feed the inventory: MLflow (in and out); deliveries, mappings, write-back."""
