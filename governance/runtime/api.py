@@ -160,7 +160,10 @@ class KillSwitchDetailApi(APIView):
             # The key "stream" is reserved: GET /api/v1/kill-switches/stream is the event stream.
             (200, "text/event-stream"): OpenApiResponse(
                 response=STREAM_EVENT_SCHEMA,
-                description="The key `stream` is reserved: Server-Sent Events of every flip",
+                description=(
+                    "The key `stream` is reserved: Server-Sent Events of every kill switch "
+                    "flip and every runtime control change"
+                ),
             ),
             304: OpenApiResponse(description="Not modified"),
         },

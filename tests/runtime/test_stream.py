@@ -10,6 +10,7 @@ import pytest
 
 from governance.accounts.permissions import Perm
 from governance.core.actor import Actor
+from governance.runtime.control_services import runtime_control_set
 from governance.runtime.models import KillSwitch, KillSwitchEvent
 from governance.runtime.services import kill_switch_engage, kill_switch_release
 from governance.runtime.streaming import publish_flip
@@ -167,8 +168,11 @@ def test_flips_fan_out_through_redis_pubsub_not_the_poll(stream, switch, setting
     assert flip["received_at"] - started < 0.5
 
 
-def test_every_event_on_the_stream_matches_the_published_openapi(stream, switch, live_server):
+def test_every_event_on_the_stream_matches_the_published_openapi(
+    stream, switch, live_server, prompts, make_control
+):
     """schemathesis validates each parsed event against the documented per-event schema."""
+    control = make_control()
     url = f"{live_server.url}/api/schema/?format=json"
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
         schema = json.load(response)
@@ -178,6 +182,11 @@ def test_every_event_on_the_stream_matches_the_published_openapi(stream, switch,
     events = [reader.next(kind="snapshot")]
     engage(switch)
     events.append(reader.next(kind="flip"))
+    runtime_control_set(
+        actor=Actor.system("tests"), control=control, value="refunds-v6", reason="v7 leaks"
+    )
+    events.append(reader.next(kind="control"))
+    assert [e["event"] for e in events] == ["snapshot", "flip", "control"]
     for event in events:
         parsed = {k: v for k, v in event.items() if k != "received_at"}
         jsonschema.validate({**parsed, "data": json.dumps(parsed["data"])}, event_schema)
