@@ -1,7 +1,8 @@
 """Audit append throughput and latency, chained versus plain INSERTs of the same rows.
 
 Both sides go through the ORM, one row per transaction, with 1 and 4 concurrent writers; the
-chained side adds what the audit log costs: the locked chain head, the hash, the head update.
+chained side adds what the audit log costs: the pending row, its seal at commit (the seal lock,
+the hash, the move into the chain, the head update).
 """
 
 import json
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection, models, transaction
 
 from governance.audit.canonical import chain_hash, json_value
@@ -74,80 +76,15 @@ def chained(writer: int, i: int) -> None:
         )
 
 
-def chained_async_commit(writer: int, i: int) -> None:
-    """Diagnostic only: the chain without waiting for the WAL flush at commit, to show how much
-    of the chained cost is the disk (the product never does this)."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        audit_record(
-            actor=actor(writer),
-            action="bench.system.updated",
-            target=Target("inventory.aisystem", f"system-{writer}-{i}", "Bench system"),
-            before={**AFTER, "n": i},
-            after={**AFTER, "n": i + 1},
-            reason="benchmark",
-        )
+def chained_in_transaction(writer: int, i: int) -> None:
+    """Diagnostic only: the seal inside the change's transaction, holding the chain head until
+    commit (AUDIT_SEAL="in_transaction", the append before sealing moved to commit), so the
+    gain of sealing at commit is measured in the same run."""
+    settings.AUDIT_SEAL = "in_transaction"
+    chained(writer, i)
 
 
-_PREVIOUS_INSERT = None
-
-
-def chained_previous(writer: int, i: int) -> None:
-    """Diagnostic only: the append as it was before issue 15 (lock the head in one statement,
-    hash in Python, insert and set the head in a second), so the gain of the one-statement
-    append is measured in the same run."""
-    global _PREVIOUS_INSERT
-    from django.utils import timezone
-
-    from governance.audit import services
-
-    if _PREVIOUS_INSERT is None:
-        columns = services._COLUMNS
-        # Constant column names only; the values travel as parameters.
-        _PREVIOUS_INSERT = (  # noqa: S608
-            "WITH event AS (INSERT INTO audit_auditevent ({c}, sequence, prev_hash, hash) "
-            "VALUES ({v}, %s, %s, %s) RETURNING id) UPDATE audit_auditchainhead SET hash = %s, "
-            "prev_hash = %s WHERE id = 1 RETURNING (SELECT id FROM event)"
-        ).format(
-            c=", ".join(columns),
-            v=", ".join("%s::jsonb" if c in services._JSON_COLUMNS else "%s" for c in columns),
-        )
-    with transaction.atomic():
-        fields = {
-            "sequence": 0,
-            "occurred_at": timezone.now(),
-            "actor_type": "user",
-            "actor_id": str(writer),
-            "actor_name": f"writer-{writer}",
-            "ip": "10.0.0.1",
-            "user_agent": "bench/1.0",
-            "request_id": "0" * 32,
-            "action": "bench.system.updated",
-            "target_type": "inventory.aisystem",
-            "target_id": f"system-{writer}-{i}",
-            "target_repr": "Bench system",
-            "before": json_value({**AFTER, "n": i}),
-            "after": json_value({**AFTER, "n": i + 1}),
-            "reason": "benchmark",
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE audit_auditchainhead SET sequence = sequence + 1 WHERE id = 1 "
-                "RETURNING sequence, hash"
-            )
-            fields["sequence"], prev = cursor.fetchone()
-            digest = chain_hash(prev, fields)
-            params = [
-                json.dumps(fields[c]) if c in services._JSON_COLUMNS else fields[c]
-                for c in services._COLUMNS
-            ]
-            cursor.execute(
-                _PREVIOUS_INSERT, [*params, fields["sequence"], prev, digest, digest, prev]
-            )
-
-
-def plain(writer: int, i: int) -> None:
+def _plain_row(writer: int, i: int) -> None:
     from django.utils import timezone
 
     fields = {
@@ -169,8 +106,43 @@ def plain(writer: int, i: int) -> None:
     }
     # The same hash work on the row, so the ratio isolates the chain's locking and head update.
     digest = chain_hash(GENESIS_HASH, fields)
+    PlainEvent.objects.create(**fields, prev_hash=GENESIS_HASH, hash=digest)
+
+
+def plain(writer: int, i: int) -> None:
     with transaction.atomic():
-        PlainEvent.objects.create(**fields, prev_hash=GENESIS_HASH, hash=digest)
+        _plain_row(writer, i)
+
+
+def change_unaudited(writer: int, i: int) -> None:
+    """A change as services make it, without its event: a row, then another (its timeline
+    entry, its outbox message)."""
+    with transaction.atomic():
+        _plain_row(writer, i)
+        _plain_row(writer, i)
+
+
+def change_audited(writer: int, i: int) -> None:
+    """The same change with its event recorded between the two writes, as services do: the
+    seal lock is taken at commit, so it is not held while the rest of the change runs."""
+    with transaction.atomic():
+        _plain_row(writer, i)
+        audit_record(
+            actor=actor(writer),
+            action="bench.system.updated",
+            target=Target("inventory.aisystem", f"system-{writer}-{i}", "Bench system"),
+            before={**AFTER, "n": i},
+            after={**AFTER, "n": i + 1},
+            reason="benchmark",
+        )
+        _plain_row(writer, i)
+
+
+def change_audited_in_transaction(writer: int, i: int) -> None:
+    """Diagnostic only: the same, sealing as the event is recorded (the head held from there
+    to commit, across the rest of the change)."""
+    settings.AUDIT_SEAL = "in_transaction"
+    change_audited(writer, i)
 
 
 def _writer_process(
@@ -193,7 +165,8 @@ def _writer_process(
 
 
 def measure(append: Callable[[int, int], None], writers: int) -> dict:
-    """Writers are processes, not threads, so the Python client's GIL is not what is measured."""
+    """Writers are processes, not threads, so the Python client's GIL is not what is measured.
+    Each append returns with its event sealed into the chain."""
     per_writer = EVENTS_PER_WRITER[writers]
     context = multiprocessing.get_context("fork")
     out = context.Queue()
@@ -276,8 +249,7 @@ def run() -> None:
         results = {}
         modes = [("plain", plain), ("chained", chained)]
         if writers == 4:
-            modes.append(("chained_async_commit_diagnostic", chained_async_commit))
-            modes.append(("chained_previous_two_statements_diagnostic", chained_previous))
+            modes.append(("chained_in_transaction_diagnostic", chained_in_transaction))
         for mode, append in modes:
             runs = [measure(append, writers) for _ in range(REPETITIONS)]
             results[mode] = median_of(runs)
@@ -306,14 +278,9 @@ def run() -> None:
                     "p99_chained_over_plain": round(
                         results["chained"]["p99_ms"] / results["plain"]["p99_ms"], 3
                     ),
-                    "async_commit_diagnostic_events_per_s": round(
-                        results["chained_async_commit_diagnostic"]["events_per_s"], 1
-                    )
-                    if writers == 4
-                    else None,
-                    "one_statement_over_previous_append": round(
+                    "at_commit_over_in_transaction_seal": round(
                         results["chained"]["events_per_s"]
-                        / results["chained_previous_two_statements_diagnostic"]["events_per_s"],
+                        / results["chained_in_transaction_diagnostic"]["events_per_s"],
                         3,
                     )
                     if writers == 4
@@ -325,7 +292,35 @@ def run() -> None:
             ),
             flush=True,
         )
-    merkle_cost(results["chained"]["events_per_s"])
+    chained_rate = results["chained"]["events_per_s"]
+    changes = {
+        mode: median_of([measure(append, 4) for _ in range(REPETITIONS)])
+        for mode, append in (
+            ("unaudited", change_unaudited),
+            ("audited", change_audited),
+            ("audited_in_transaction_diagnostic", change_audited_in_transaction),
+        )
+    }
+    print(
+        json.dumps(
+            {
+                "bench": "audit_append_with_change",
+                "writers": 4,
+                **{f"{m}_changes_per_s": round(r["events_per_s"], 1) for m, r in changes.items()},
+                **{f"{m}_p99_ms": round(r["p99_ms"], 3) for m, r in changes.items()},
+                "audited_over_unaudited": round(
+                    changes["audited"]["events_per_s"] / changes["unaudited"]["events_per_s"], 3
+                ),
+                "at_commit_over_in_transaction_seal": round(
+                    changes["audited"]["events_per_s"]
+                    / changes["audited_in_transaction_diagnostic"]["events_per_s"],
+                    3,
+                ),
+            }
+        ),
+        flush=True,
+    )
+    merkle_cost(chained_rate)
     outcome = audit_chain_verify()
     sequences = list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True))
     print(

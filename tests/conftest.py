@@ -114,6 +114,17 @@ def _require_services(django_db_setup: None, django_db_blocker: pytest.FixtureRe
 
 
 @pytest.fixture(autouse=True)
+def _audit_seals_at_commit_when_tests_commit(request: pytest.FixtureRequest, settings) -> None:
+    """Tests that commit (transactional and live-server tests) seal audit events at commit,
+    as the product does; the rest roll back and seal as they record (settings/test.py)."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    ):
+        settings.AUDIT_SEAL = "at_commit"
+
+
+@pytest.fixture(autouse=True)
 def _rate_limit_asks_the_cache() -> None:
     """A test that broke the cache must not leave the token rate limit standing aside."""
     from governance.accounts import throttling

@@ -6,24 +6,19 @@ from django.db import models
 GENESIS_HASH = "0" * 64
 
 
-class AuditEvent(models.Model):
-    """One change: who, what, when, why. Database triggers refuse UPDATE and DELETE.
+class AuditContent(models.Model):
+    """Who, what, when, why: what an event says, before and after it is sealed into the chain."""
 
-    ``hash`` is SHA-256 over ``prev_hash`` followed by the event's canonical JSON (see
-    canonical.py), so editing or removing any row breaks every later link.
-    """
-
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
-    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    occurred_at = models.DateTimeField(editable=False)
     # who
     actor_type = models.CharField(max_length=16)
     actor_id = models.CharField(max_length=64, blank=True)
-    actor_name = models.CharField(max_length=150, db_index=True)
+    actor_name = models.CharField(max_length=150)
     ip = models.CharField(max_length=45, blank=True)  # text: hashed exactly as written
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     # what
-    action = models.CharField(max_length=100, db_index=True)
+    action = models.CharField(max_length=100)
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=255, blank=True)
     target_repr = models.CharField(max_length=255, blank=True)
@@ -31,6 +26,23 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     # why
     reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(AuditContent):
+    """One change, sealed into the chain. Database triggers refuse UPDATE and DELETE.
+
+    ``hash`` is SHA-256 over ``prev_hash`` followed by the event's canonical JSON (see
+    canonical.py), so editing or removing any row breaks every later link.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    # The log's filters; the pending rows need none.
+    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    actor_name = models.CharField(max_length=150, db_index=True)
+    action = models.CharField(max_length=100, db_index=True)
     # chain
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -43,11 +55,29 @@ class AuditEvent(models.Model):
         return f"#{self.sequence} {self.action} by {self.actor_name}"
 
 
-class AuditChainHead(models.Model):
-    """The single row that appends lock, holding the last sequence number and hash.
+class AuditPendingEvent(AuditContent):
+    """An event committed with its change and not yet sealed: the sealer numbers, hashes and
+    moves it into ``AuditEvent`` in one transaction, in order, moments after that commit.
 
-    ``prev_hash`` is the hash before the last append: PostgreSQL appends advance the head and
-    insert the event in one statement, which reads the previous hash back from here.
+    Only the primary key is indexed, so writers insert here as fast as into a plain table and
+    never wait for one another; the chain head is locked only by the sealer (services.py).
+    """
+
+    # Its canonical JSON, cut where the sequence number goes (sealing.py).
+    canonical_prefix = models.TextField(editable=False)
+    canonical_suffix = models.TextField(editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"pending {self.action} by {self.actor_name}"
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the last sequence number and hash, advanced by each seal.
+
+    ``prev_hash`` is the hash before the last seal (the hash the last event links to).
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

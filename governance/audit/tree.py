@@ -1,10 +1,11 @@
 """The Merkle tree over the audit chain: grown from committed events, read for proofs.
 
 Appends stay as cheap as before: the tree is grown after the fact from the committed, gap-free
-prefix of the log (events commit in sequence order, because the chain head is locked until
-commit). Each event is hashed into the tree once; growing by ``k`` events writes ``k`` leaves
-and fewer than ``k`` inner nodes, and reads only the ``log2(n)`` nodes on the right edge. A
-proof reads one batch of at most ``2 * log2(n)**2`` stored nodes.
+prefix of the log (events commit in sequence order, because each commit holds the seal lock
+from its first event's seal to its end). Each event is hashed into the tree once; growing
+by ``k`` events writes ``k`` leaves and fewer than ``k`` inner nodes, and reads only the
+``log2(n)`` nodes on the right edge. A proof reads one batch of at most ``2 * log2(n)**2``
+stored nodes.
 """
 
 from collections.abc import Iterable

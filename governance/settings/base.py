@@ -296,6 +296,13 @@ OUTBOUND_WEBHOOK_TIMEOUT_SECONDS = env_int("OUTBOUND_WEBHOOK_TIMEOUT_SECONDS", 1
 OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", [])
 OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 10)
 
+# --- Audit log --------------------------------------------------------------------------------
+# Events are written with their change and sealed into the chain (numbered, hashed) as it
+# commits, so writers queue on the chain head only for their commit ("at_commit", PostgreSQL).
+# "in_transaction" seals each event as it is recorded, holding the head until the transaction
+# ends: what SQLite always does, and what tests that never commit need.
+AUDIT_SEAL = "at_commit"
+
 # --- Audit checkpoints (signed tree heads) ----------------------------------------------------
 # The log's name in every checkpoint (C2SP tlog-checkpoint origin line): a schema-less URL.
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "governance.localhost/audit-log")

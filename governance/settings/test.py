@@ -21,3 +21,6 @@ AUDIT_DEV_SIGNING_KEY_FILE = None
 # The tests' peers (stand-ins for GitHub, webhook receivers, registries) listen on loopback; the
 # SSRF tests put back the production default (nothing internal allowed).
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128", "localhost"]
+# Most tests run inside a transaction that is rolled back, never committed: seal as events are
+# recorded. Tests that commit for real seal at commit, as the product does (tests/conftest.py).
+AUDIT_SEAL = "in_transaction"

@@ -22,20 +22,17 @@ pytestmark = pytest.mark.django_db
 
 def append(n: int, actor: Actor | None = None) -> list[AuditEvent]:
     actor = actor or Actor.system("tests")
-    events = []
     for i in range(n):
         with transaction.atomic():
-            events.append(
-                audit_record(
-                    actor=actor,
-                    action="tests.thing.changed",
-                    target=Target("tests.thing", str(i), f"thing {i}"),
-                    before={"n": i},
-                    after={"n": i + 1, "note": "naïve ✓"},
-                    reason=f"step {i}",
-                )
+            audit_record(
+                actor=actor,
+                action="tests.thing.changed",
+                target=Target("tests.thing", str(i), f"thing {i}"),
+                before={"n": i},
+                after={"n": i + 1, "note": "naïve ✓"},
+                reason=f"step {i}",
             )
-    return events
+    return list(AuditEvent.objects.order_by("sequence"))[-n:]
 
 
 def tamper(sql: str, params: list) -> None:
@@ -158,10 +155,10 @@ def test_deleted_newest_rows_are_caught_by_the_chain_head():
 def test_failed_audit_append_rolls_back_the_change(admin_user, monkeypatch):
     """The change and its event commit together or not at all."""
 
-    def failing_hash(*args, **kwargs):
+    def failing_canonical(*args, **kwargs):
         raise IntegrityError("simulated failure while appending")
 
-    monkeypatch.setattr("governance.audit.services.chain_hash", failing_hash)
+    monkeypatch.setattr("governance.audit.services.canonical_parts", failing_canonical)
     with pytest.raises(IntegrityError):
         ai_system_create(
             actor=Actor.for_user(admin_user),
@@ -259,3 +256,13 @@ def test_numbers_jsonb_rewrites_still_verify():
             after={"big": 1.5e300, "e16": 1e16, "zero": -0.0, "tiny": 7.1e-118, "n": [2.0, 3]},
         )
     assert audit_chain_verify().ok
+
+
+def test_sqlite_seals_as_it_records_and_postgresql_at_commit(settings):
+    """make run's SQLite has no commit-time trigger: it seals at once, whatever AUDIT_SEAL says.
+    (This test's transaction never commits, so on PostgreSQL the event stays pending.)"""
+    settings.AUDIT_SEAL = "at_commit"
+    with transaction.atomic():
+        audit_record(actor=Actor.system("tests"), action="tests.when_sealed")
+    sealed = AuditEvent.objects.filter(action="tests.when_sealed").exists()
+    assert sealed == (connection.vendor == "sqlite")
