@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -132,6 +133,22 @@ class ClassificationApi(APIView):
             reasons=reasons,
         )
         return Response(_document(system, classification))
+
+
+class ClassifyInputSchema(OpenApiSerializerExtension):
+    """The classification input as spectacular maps it, plus the rule between two of its fields
+    that the service enforces: systemic risk is a flag of general-purpose AI models only."""
+
+    target_class = ClassificationApi.ClassifyInput
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["anyOf"] = [
+                {"properties": {"gpai_systemic_risk": {"enum": [False]}}},
+                {"required": ["gpai_model"], "properties": {"gpai_model": {"enum": [True]}}},
+            ]
+        return schema
 
 
 class CrosswalkApi(APIView):

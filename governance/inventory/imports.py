@@ -99,42 +99,22 @@ def _parse_row(
 def systems_import_csv(*, actor: Actor, text: str, dry_run: bool) -> ImportReport:
     """Check every row; with no errors and not a dry run, create all systems in one transaction."""
     report = ImportReport(dry_run=dry_run)
+    if "\x00" in text:  # csv reads it, and no database text column can hold it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        report.errors.append({"row": line, "field": "", "message": "Not valid CSV: a NUL byte."})
+        return report
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
+    try:
+        parsed = _parse_rows(reader, report)
+    except csv.Error as exc:  # a stray carriage return, an oversized field
+        # line_num counts the lines read before the one that failed
         report.errors.append(
-            {"row": 1, "field": ",".join(missing), "message": "Missing column(s)."}
+            {"row": reader.line_num + 1, "field": "", "message": f"Not valid CSV: {exc}."}
         )
         return report
-    unknown = sorted(set(reader.fieldnames or []) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS))
-    if unknown:
-        report.errors.append(
-            {"row": 1, "field": ",".join(unknown), "message": "Unknown column(s)."}
-        )
-        return report
-    users = {u.username: u for u in User.objects.filter(is_active=True)}
-    taken = set(AISystem.objects.values_list("slug", flat=True))
-    parsed: list[tuple[int, dict]] = []
-    seen: set[str] = set()
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
-        report.rows += 1
-        if report.rows > MAX_ROWS:
-            report.errors.append(
-                {"row": number, "field": "", "message": f"More than {MAX_ROWS} rows."}
-            )
-            return report
-        spec = _parse_row(number, row, users, report)
-        slug = (row.get("slug") or "").strip()
-        if slug in taken or slug in seen:
-            report.errors.append(
-                {"row": number, "field": "slug", "message": f"Slug {slug!r} already exists."}
-            )
-            spec = None
-        seen.add(slug)
-        if spec is not None:
-            parsed.append((number, spec))
-    if report.errors or dry_run:
-        _validate_models(parsed, report)
+    if parsed is None or report.errors or dry_run:
+        if parsed:
+            _validate_models(parsed, report)
         return report
     with transaction.atomic():
         for number, spec in parsed:
@@ -151,6 +131,44 @@ def systems_import_csv(*, actor: Actor, text: str, dry_run: bool) -> ImportRepor
             report.created = []
             transaction.set_rollback(True)
     return report
+
+
+def _parse_rows(reader: csv.DictReader, report: ImportReport) -> list[tuple[int, dict]] | None:
+    """The rows that parse, or None when the header or the size makes the file unusable."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        report.errors.append(
+            {"row": 1, "field": ",".join(missing), "message": "Missing column(s)."}
+        )
+        return None
+    unknown = sorted(set(reader.fieldnames or []) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS))
+    if unknown:
+        report.errors.append(
+            {"row": 1, "field": ",".join(unknown), "message": "Unknown column(s)."}
+        )
+        return None
+    users = {u.username: u for u in User.objects.filter(is_active=True)}
+    taken = set(AISystem.objects.values_list("slug", flat=True))
+    parsed: list[tuple[int, dict]] = []
+    seen: set[str] = set()
+    for number, row in enumerate(reader, start=2):  # row 1 is the header
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            report.errors.append(
+                {"row": number, "field": "", "message": f"More than {MAX_ROWS} rows."}
+            )
+            return None
+        spec = _parse_row(number, row, users, report)
+        slug = (row.get("slug") or "").strip()
+        if slug in taken or slug in seen:
+            report.errors.append(
+                {"row": number, "field": "slug", "message": f"Slug {slug!r} already exists."}
+            )
+            spec = None
+        seen.add(slug)
+        if spec is not None:
+            parsed.append((number, spec))
+    return parsed
 
 
 def _validate_models(parsed: list[tuple[int, dict]], report: ImportReport) -> None:

@@ -77,6 +77,33 @@ def test_classifying_an_archived_system_is_a_409_conflict_not_a_field_error(syst
     assert not AuditEvent.objects.filter(action="controls.ai_act.classified").exists()
 
 
+def test_the_published_schema_states_that_systemic_risk_needs_a_gpai_model(system, client_for):
+    """make fuzz sent a schema-valid body the service refused (systemic risk without a GPAI
+    model): the OpenAPI now says what the service enforces, and the two agree."""
+    import jsonschema
+    from drf_spectacular.generators import SchemaGenerator
+    from referencing import Registry, Resource
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    registry = Registry().with_resource("urn:openapi", Resource.opaque(document))
+    validator = jsonschema.Draft4Validator(
+        {"$ref": "urn:openapi#/components/schemas/ClassifyInputRequest"}, registry=registry
+    )
+    admin = client_for(Role.ADMIN)
+    base = {"role": "provider", "reasons": "General-purpose model"}
+    for answers, valid in (
+        ({"gpai_systemic_risk": True, "gpai_model": False}, False),
+        ({"gpai_systemic_risk": True}, False),
+        ({"gpai_systemic_risk": True, "gpai_model": True}, True),
+        ({"gpai_model": False}, True),
+        ({}, True),
+    ):
+        body = {**base, **answers}
+        assert validator.is_valid(body) == valid, body
+        response = admin.put("/api/v1/systems/credit-risk/ai-act", body, format="json")
+        assert response.status_code == (200 if valid else 400), (body, response.content)
+
+
 def test_the_ai_act_page_shows_obligations_with_nist_evidence(system, client_for):
     evidence_add(
         actor=Actor.system("tests"),

@@ -221,6 +221,27 @@ def test_csv_missing_columns(requester):
     assert response.json()["errors"][0]["field"] == "owner,risk_tier"
 
 
+@pytest.mark.parametrize(
+    ("body", "row"),
+    [
+        ("\r\u008e4\u009dz", 1),  # make fuzz: a carriage return inside the header (was 500)
+        ("slug,name,owner,risk_tier\nok,OK,owner,low\nx\ry,Y,owner,low\n", 3),
+        ("slug,name,owner,risk_tier\nx,X\x00,owner,low\n", 2),
+    ],
+)
+def test_csv_that_the_csv_reader_refuses_is_a_clear_error(requester, body, row):
+    for query in ("?dry_run=true", ""):
+        response = requester.post(
+            f"/api/v1/systems/import{query}", data=body, content_type="text/csv"
+        )
+        assert response.status_code == 400, response.content
+        (error,) = response.json()["errors"]
+        assert error["row"] == row
+        assert error["message"].startswith("Not valid CSV:")
+    assert not AISystem.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
 def test_import_command_dry_run_then_import(tmp_path, make_user, capsys):
     from django.core.management import call_command
     from django.core.management.base import CommandError
