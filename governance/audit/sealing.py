@@ -7,19 +7,18 @@ to the end of that commit), gives the event the next sequence number and its has
 into ``audit_auditevent`` and advances the head. The lock is held only from the first seal to
 the commit's end, with no round trip to the client in between; the event and its change
 commit, or fail, together. On SQLite, where writers are serialized anyway, the same steps run
-in Python as the event is recorded.
+in Python (``chain_hash``) as the event is recorded.
 
 The canonical JSON is made in Python when the event is recorded, cut around the sequence number
 (which only the seal knows); the seal hashes ``prev_hash + prefix + sequence + suffix``, which
 is ``chain_hash`` of the event as sealed."""
 
-import hashlib
 from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from governance.audit.canonical import HASHED_FIELDS, canonical_json
+from governance.audit.canonical import HASHED_FIELDS, canonical_json, chain_hash
 from governance.audit.models import AuditChainHead, AuditEvent, AuditPendingEvent
 
 _SEQUENCE_MARK = ',"sequence":0,"target_id":'
@@ -119,19 +118,15 @@ def _seal_in_python() -> None:
     if not AuditPendingEvent.objects.exists():
         return
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
-    pending = list(
-        AuditPendingEvent.objects.order_by("id").values(
-            "id", "canonical_prefix", "canonical_suffix", *CONTENT
-        )
-    )
+    pending = list(AuditPendingEvent.objects.order_by("id").values("id", *CONTENT))
     sequence, previous, before_last = head.sequence, head.hash, head.hash
     events, sealed = [], []
     for row in pending:
-        sequence += 1
-        text = f"{previous}{row.pop('canonical_prefix')}{sequence}{row.pop('canonical_suffix')}"
-        digest = hashlib.sha256(text.encode()).hexdigest()
         sealed.append(row.pop("id"))
-        events.append(AuditEvent(**row, sequence=sequence, prev_hash=previous, hash=digest))
+        sequence += 1
+        fields = {**row, "sequence": sequence}
+        digest = chain_hash(previous, fields)
+        events.append(AuditEvent(**fields, prev_hash=previous, hash=digest))
         before_last, previous = previous, digest
     AuditEvent.objects.bulk_create(events, batch_size=500)
     AuditPendingEvent.objects.filter(id__in=sealed).delete()
